@@ -1,0 +1,87 @@
+// bare-decode: the limit. A plain llama.cpp prompt + greedy generation loop on the same libraries as tsuku-llm,
+// with no IPC, no chat template and no detokenisation beyond what is needed. Prints one JSON line.
+//
+//   bare-decode --model M.gguf [--prompt-tokens 128] [--gen-tokens 64] [--threads 2] [--ctx 4096] [--gpu-layers 99]
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+#include "ggml-backend.h"
+#include "llama.h"
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+void quiet_log(ggml_log_level, const char*, void*) {}
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Bare llama.cpp decode loop (benchmark limit)"};
+    std::string model_path, backend_dir;
+    int prompt_tokens = 128, gen_tokens = 64, threads = 2, ctx = 4096, gpu_layers = 99;
+    app.add_option("--model", model_path)->required()->check(CLI::ExistingFile);
+    app.add_option("--backend-dir", backend_dir, "folder with libggml-<backend>.so (default: this program's folder)");
+    app.add_option("--prompt-tokens", prompt_tokens)->check(CLI::Range(1, 1 << 16));
+    app.add_option("--gen-tokens", gen_tokens)->check(CLI::Range(1, 1 << 16));
+    app.add_option("--threads", threads)->check(CLI::Range(1, 512));
+    app.add_option("--ctx", ctx)->check(CLI::Range(256, 1 << 20));
+    app.add_option("--gpu-layers", gpu_layers);
+    CLI11_PARSE(app, argc, argv);
+
+    llama_log_set(quiet_log, nullptr);
+    if (backend_dir.empty()) backend_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+    ggml_backend_load_all_from_path(backend_dir.c_str());
+
+    auto mp = llama_model_default_params();
+    mp.n_gpu_layers = gpu_layers;
+    llama_model* model = llama_model_load_from_file(model_path.c_str(), mp);
+    if (!model) {
+        std::fprintf(stderr, "bare-decode: cannot load %s\n", model_path.c_str());
+        return 1;
+    }
+    auto cp = llama_context_default_params();
+    cp.n_ctx = static_cast<uint32_t>(ctx);
+    cp.n_batch = static_cast<uint32_t>(std::max(prompt_tokens, 512));
+    cp.n_threads = threads;
+    cp.n_threads_batch = threads;
+    llama_context* lctx = llama_init_from_model(model, cp);
+    if (!lctx) {
+        std::fprintf(stderr, "bare-decode: cannot create a context\n");
+        return 1;
+    }
+    const llama_vocab* vocab = llama_model_get_vocab(model);
+    const int n_vocab = llama_vocab_n_tokens(vocab);
+
+    // A deterministic prompt of ordinary tokens (skip the first ids: often special/control).
+    std::vector<llama_token> prompt(static_cast<size_t>(prompt_tokens));
+    for (int i = 0; i < prompt_tokens; ++i) prompt[static_cast<size_t>(i)] = 1000 + (i * 7919) % (n_vocab / 2);
+
+    llama_sampler* smpl = llama_sampler_init_greedy();
+    auto t0 = std::chrono::steady_clock::now();
+    if (llama_decode(lctx, llama_batch_get_one(prompt.data(), prompt_tokens)) != 0) {
+        std::fprintf(stderr, "bare-decode: prompt decode failed\n");
+        return 1;
+    }
+    const double pp_s = seconds_since(t0);
+
+    int generated = 0;
+    char piece[256];
+    t0 = std::chrono::steady_clock::now();
+    for (; generated < gen_tokens; ++generated) {
+        llama_token tok = llama_sampler_sample(smpl, lctx, -1);
+        (void)llama_token_to_piece(vocab, tok, piece, sizeof piece, 0, true);
+        if (llama_decode(lctx, llama_batch_get_one(&tok, 1)) != 0) break;
+    }
+    const double tg_s = seconds_since(t0);
+    std::printf("{\"prompt_tokens\":%d,\"prompt_seconds\":%.6f,\"prompt_tps\":%.3f,"
+                "\"gen_tokens\":%d,\"gen_seconds\":%.6f,\"gen_tps\":%.3f,\"threads\":%d}\n",
+                prompt_tokens, pp_s, prompt_tokens / pp_s, generated, tg_s, generated / tg_s, threads);
+    llama_sampler_free(smpl);
+    llama_free(lctx);
+    llama_model_free(model);
+    return 0;
+}

@@ -1,0 +1,186 @@
+#include "server/serve.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "common/error.h"
+#include "common/exit_codes.h"
+#include "common/file_lock.h"
+#include "common/home.h"
+#include "common/version.h"
+#include "model/gguf_reader.h"
+#include "server/backend_check.h"
+#include "server/inference_service.h"
+#include "server/notifier.h"
+#include "server/variant.h"
+
+namespace fs = std::filesystem;
+
+namespace tsuku::server {
+namespace {
+
+int fail_start(ExitCode code, const std::string& problem, const std::string& fix) {
+    std::fprintf(stderr, "tsuku-llm: %s\n  fix: %s\n", problem.c_str(), fix.c_str());
+    return to_int(code);
+}
+
+// Blocks SIGINT/SIGTERM/SIGHUP in every thread and turns them into a graceful shutdown.
+void start_signal_thread(ShutdownController& shutdown) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread([set, &shutdown] {
+        int sig = 0;
+        while (sigwait(&set, &sig) == 0) {
+            spdlog::info("received signal {}: shutting down", sig);
+            shutdown.request(ShutdownController::Reason::signal);
+        }
+    }).detach();
+}
+
+void write_pid(const FileLock& lock) {
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(lock.fd(), 0) != 0 || ::pwrite(lock.fd(), pid.data(), pid.size(), 0) < 0) {
+        spdlog::warn("could not record the pid in {}", lock.path().string());
+    }
+}
+
+// Removes a socket left by a server that died (we hold the lock, so nobody serves it). Refuses anything else.
+bool clear_stale_socket(const fs::path& socket, std::string& why) {
+    struct stat st {};
+    if (::lstat(socket.c_str(), &st) != 0) return true;
+    if (!S_ISSOCK(st.st_mode)) {
+        why = socket.string() + " exists and is not a socket";
+        return false;
+    }
+    if (::unlink(socket.c_str()) != 0) {
+        why = "cannot remove the stale socket " + socket.string() + ": " + errno_text(errno);
+        return false;
+    }
+    spdlog::info("removed a stale socket left by a previous server");
+    return true;
+}
+
+}  // namespace
+
+int serve(const ServeOptions& o) {
+    const Backend backend = compiled_backend();
+    const std::string backend_str(backend_name(backend));
+    Notifier notifier(o.notify_fd);
+    ShutdownController shutdown(o.idle_timeout);
+    start_signal_thread(shutdown);
+
+    // 1. Backend check: before anything else exists, so a failure costs milliseconds and leaves nothing behind.
+    BackendCheck check = check_backend({backend, o.library_dir, o.allow_software_devices});
+    if (!check.ok) {
+        notifier.send(FailedEvent{"backend_unavailable", backend_str, std::string(backend_failure_code(check.reason)),
+                                  check.detail});
+        return fail_start(ExitCode::backend_unavailable,
+                          "the " + backend_str + " backend cannot run here: " +
+                              std::string(backend_failure_meaning(check.reason)) + "\n  detail: " + check.detail,
+                          "tsuku config set llm.backend cpu   (or let tsuku fall back automatically)");
+    }
+    for (const auto& d : check.devices) {
+        spdlog::info("device {}: {} ({}, {} MiB free of {} MiB)", d.name, d.description, d.type,
+                     d.memory_free >> 20, d.memory_total >> 20);
+    }
+
+    // 2. Model check: never hand llama.cpp a file we have not validated.
+    model::GgufFile gguf;
+    try {
+        gguf = model::read_gguf(o.model);
+    } catch (const model::GgufError& e) {
+        if (e.problem() == model::GgufProblem::not_found) {
+            return fail_start(ExitCode::model_missing, std::string("model file missing: ") + e.what(),
+                              "pass an existing .gguf with --model (tsuku downloads models for you)");
+        }
+        return fail_start(ExitCode::model_invalid, std::string("invalid model: ") + e.what(),
+                          "download the model again or pass another .gguf");
+    }
+
+    // 3. One server per socket: the lock is held for the server's whole life.
+    if (!fs::is_directory(o.socket.parent_path())) {
+        return fail_start(ExitCode::socket_unavailable, "the socket folder " + o.socket.parent_path().string() +
+                                                            " does not exist", "create it (mode 0700) first");
+    }
+    std::optional<FileLock> lock;
+    try {
+        lock = FileLock::try_acquire(lock_path_for_socket(o.socket));
+    } catch (const UserError& e) {
+        return fail_start(ExitCode::socket_unavailable, e.what(), e.fix());
+    }
+    if (!lock) {
+        return fail_start(ExitCode::socket_unavailable, "another server already owns " + o.socket.string(),
+                          "use that server, or stop it first (tsuku llm stop)");
+    }
+    write_pid(*lock);
+
+    // 4. Load.
+    std::unique_ptr<Engine> engine;
+    try {
+        EngineOptions eo;
+        eo.model_path = o.model;
+        eo.context_tokens = o.context_tokens;
+        eo.threads = o.threads;
+        eo.gpu_layers = o.gpu_layers >= 0 ? o.gpu_layers : (backend == Backend::cpu ? 0 : 999);
+        engine = std::make_unique<Engine>(eo);
+    } catch (const std::exception& e) {
+        return fail_start(ExitCode::model_invalid, e.what(), "check the model file; see the log above");
+    }
+    spdlog::info("model {} loaded: context {} tokens, {} threads", engine->model_name(), engine->context_tokens(),
+                 engine->threads());
+
+    // 5. Bind, private to the user.
+    std::string why;
+    if (!clear_stale_socket(o.socket, why)) return fail_start(ExitCode::socket_unavailable, why, "remove it");
+    ServerIdentity identity;
+    identity.model_name = engine->model_name();
+    identity.model_size_bytes = static_cast<int64_t>(gguf.file_size);
+    identity.backend = backend_str;
+    identity.addon_version = kVersion;
+    if (backend != Backend::cpu && !check.devices.empty()) {
+        const size_t free_bytes = check.devices.front().memory_free;
+        identity.available_vram_bytes = [free_bytes] { return static_cast<int64_t>(free_bytes); };
+    }
+    InferenceService service(*engine, shutdown, identity);
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("unix:" + o.socket.string(), grpc::InsecureServerCredentials());
+    builder.RegisterService(&service);
+    builder.SetMaxReceiveMessageSize(64 << 20);
+    const mode_t old_umask = ::umask(0077);
+    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+    ::umask(old_umask);
+    if (!server) {
+        return fail_start(ExitCode::socket_unavailable, "cannot listen on " + o.socket.string(),
+                          "check that the folder is writable and the path is not in use");
+    }
+    ::chmod(o.socket.c_str(), 0600);
+
+    // 6. Ready.
+    notifier.send(ReadyEvent{static_cast<long>(::getpid()), o.socket.string(), backend_str, engine->model_name()});
+    notifier.close();
+    spdlog::info("serving on {} (backend {}, idle timeout {} ms)", o.socket.string(), backend_str,
+                 o.idle_timeout.count());
+
+    const auto reason = shutdown.wait();
+    spdlog::info("stopping: {}", shutdown_reason_name(reason));
+    const bool now = reason == ShutdownController::Reason::requested_now;
+    // Graceful: the request in flight finishes (bounded, so a stuck client cannot keep us alive for ever).
+    server->Shutdown(std::chrono::system_clock::now() + (now ? std::chrono::seconds(0) : std::chrono::seconds(120)));
+    server->Wait();
+    ::unlink(o.socket.c_str());
+    spdlog::info("stopped");
+    return to_int(ExitCode::ok);
+}
+
+}  // namespace tsuku::server

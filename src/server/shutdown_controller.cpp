@@ -1,0 +1,66 @@
+#include "server/shutdown_controller.h"
+
+namespace tsuku::server {
+
+ShutdownController::ShutdownController(std::chrono::milliseconds idle_timeout)
+    : idle_timeout_(idle_timeout), last_activity_(Clock::now()) {}
+
+void ShutdownController::request(Reason reason) {
+    {
+        std::lock_guard lk(mu_);
+        if (requested_) return;  // the first reason wins
+        requested_ = true;
+        reason_ = reason;
+    }
+    cv_.notify_all();
+}
+
+bool ShutdownController::stopping() const {
+    std::lock_guard lk(mu_);
+    return requested_;
+}
+
+ShutdownController::Reason ShutdownController::wait() {
+    std::unique_lock lk(mu_);
+    for (;;) {
+        if (requested_) return reason_;
+        if (idle_timeout_.count() == 0 || in_flight_ > 0) {
+            cv_.wait(lk);
+            continue;
+        }
+        const auto deadline = last_activity_ + idle_timeout_;
+        if (Clock::now() >= deadline) {
+            requested_ = true;
+            reason_ = Reason::idle;
+            return reason_;
+        }
+        cv_.wait_until(lk, deadline);
+    }
+}
+
+ShutdownController::Activity::Activity(ShutdownController& c) : c_(c) {
+    std::lock_guard lk(c_.mu_);
+    ++c_.in_flight_;
+    c_.last_activity_ = Clock::now();
+}
+
+ShutdownController::Activity::~Activity() {
+    {
+        std::lock_guard lk(c_.mu_);
+        --c_.in_flight_;
+        c_.last_activity_ = Clock::now();
+    }
+    c_.cv_.notify_all();
+}
+
+const char* shutdown_reason_name(ShutdownController::Reason r) {
+    switch (r) {
+        case ShutdownController::Reason::requested: return "shutdown requested";
+        case ShutdownController::Reason::requested_now: return "immediate shutdown requested";
+        case ShutdownController::Reason::signal: return "signal";
+        case ShutdownController::Reason::idle: return "idle timeout";
+    }
+    return "?";
+}
+
+}  // namespace tsuku::server

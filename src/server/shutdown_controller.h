@@ -1,0 +1,47 @@
+// Decides when the server stops: a Shutdown RPC, a signal, or the idle timeout (no request in flight and none for
+// `idle_timeout`). The main thread waits here; request handlers report activity.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+namespace tsuku::server {
+
+class ShutdownController {
+public:
+    enum class Reason { requested, requested_now, signal, idle };
+
+    // idle_timeout 0 disables the idle shutdown.
+    explicit ShutdownController(std::chrono::milliseconds idle_timeout);
+
+    void request(Reason reason);
+    Reason wait();  // blocks until a shutdown is due
+    bool stopping() const;
+
+    // RAII marker of a request in flight: the server is not idle while one exists.
+    class Activity {
+    public:
+        explicit Activity(ShutdownController& c);
+        ~Activity();
+        Activity(const Activity&) = delete;
+        Activity& operator=(const Activity&) = delete;
+
+    private:
+        ShutdownController& c_;
+    };
+
+private:
+    using Clock = std::chrono::steady_clock;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::chrono::milliseconds idle_timeout_;
+    Clock::time_point last_activity_;
+    int in_flight_ = 0;
+    bool requested_ = false;
+    Reason reason_ = Reason::requested;
+};
+
+const char* shutdown_reason_name(ShutdownController::Reason r);
+
+}  // namespace tsuku::server
