@@ -53,12 +53,14 @@ void ensure_private_dir(const fs::path& dir) {
     }
 }
 
+fs::path Home::server_lock_path() const { return lock_path_for_socket(socket_path()); }
+
 void Home::ensure_runtime_dirs() const {
     ensure_private_dir(root_);
     ensure_private_dir(run_dir());
     ensure_private_dir(logs_dir());
 }
 
-fs::path lock_path_for_socket(const fs::path& socket) { return fs::path(socket.string() + ".lock"); }
+fs::path lock_path_for_socket(const fs::path& socket) { return fs::path(socket).replace_extension(".lock"); }
 
 }  // namespace tsuku

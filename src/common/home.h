@@ -26,7 +26,7 @@ public:
 
     std::filesystem::path socket_path() const { return run_dir() / "llm.sock"; }
     // Held by the running server for its whole life; holds its pid.
-    std::filesystem::path server_lock_path() const { return run_dir() / "llm.lock"; }
+    std::filesystem::path server_lock_path() const;
     // Held by a supervisor while it starts a server, so concurrent clients start exactly one.
     std::filesystem::path start_lock_path() const { return run_dir() / "start.lock"; }
     std::filesystem::path server_log_path() const { return logs_dir() / "server.log"; }
@@ -41,7 +41,7 @@ private:
 // Creates `dir` (and parents) and makes it private to the user (0700). Refuses a symlink or another user's folder.
 void ensure_private_dir(const std::filesystem::path& dir);
 
-// The lock file of a socket: "<socket>.lock". Used by the server (owner) and clients (liveness).
+// The lock file of a socket: run/llm.sock -> run/llm.lock. Taken by the server (owner), read by clients (liveness).
 std::filesystem::path lock_path_for_socket(const std::filesystem::path& socket);
 
 }  // namespace tsuku

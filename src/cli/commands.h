@@ -1,0 +1,14 @@
+// Each command registers itself on the CLI11 tree; its action runs in the subcommand's callback.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/context.h"
+
+namespace tsuku::cli {
+
+void add_llm_complete(CLI::App& llm, Context& ctx);
+void add_llm_status(CLI::App& llm, Context& ctx);
+void add_llm_stop(CLI::App& llm, Context& ctx);
+
+}  // namespace tsuku::cli

@@ -1,0 +1,102 @@
+// tsuku llm complete [PROMPT…|-] [--system S] [--max-tokens N] [--json] [--model PATH]
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iterator>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/launch_plan.h"
+#include "cli/llm_common.h"
+#include "client/llm_client.h"
+#include "common/error.h"
+
+namespace tsuku::cli {
+namespace {
+
+struct CompleteOptions {
+    std::vector<std::string> prompt;
+    std::string system;
+    int max_tokens = 256;
+    bool json = false;
+    std::string model;
+};
+
+std::string read_stdin() {
+    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+}
+
+// A file redirected to stdin (`< notes.txt`) is part of the prompt; a pipe only when asked for with '-', so a
+// script with an idle inherited pipe never hangs.
+bool stdin_is_regular_file() {
+    struct stat st {};
+    return ::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string assemble_prompt(const std::vector<std::string>& parts) {
+    std::string text;
+    bool used_stdin = false;
+    for (const auto& p : parts) {
+        if (!text.empty()) text += "\n\n";
+        if (p == "-") {
+            if (used_stdin) throw UserError("'-' appears twice", "read standard input once", ExitCode::usage);
+            text += read_stdin();
+            used_stdin = true;
+        } else {
+            text += p;
+        }
+    }
+    if (!used_stdin && stdin_is_regular_file()) {
+        const std::string in = read_stdin();
+        if (!in.empty()) text += (text.empty() ? "" : "\n\n") + in;
+    }
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+        throw UserError("the prompt is empty", "give a prompt, e.g. tsuku llm complete \"Hello\", or '-' to read stdin",
+                        ExitCode::usage);
+    }
+    return text;
+}
+
+void run(Context& ctx, const CompleteOptions& o) {
+    tsuku::llm::v1::CompletionRequest request;
+    request.set_system_prompt(o.system);
+    request.set_max_tokens(o.max_tokens);
+    auto* m = request.add_messages();
+    m->set_role(tsuku::llm::v1::ROLE_USER);
+    m->set_content(assemble_prompt(o.prompt));
+
+    const auto server = ensure_server(ctx, o.model.empty() ? std::nullopt : std::optional<std::filesystem::path>(o.model));
+    client::LlmClient client(server.socket);
+    const auto response = client.complete(request, std::chrono::minutes(30));
+    if (o.json) {
+        nlohmann::json j = {{"content", response.content()},
+                            {"stop_reason", response.stop_reason()},
+                            {"usage", {{"input_tokens", response.usage().input_tokens()},
+                                       {"output_tokens", response.usage().output_tokens()}}},
+                            {"tool_calls", nlohmann::json::array()}};
+        for (const auto& t : response.tool_calls()) {
+            j["tool_calls"].push_back({{"id", t.id()}, {"name", t.name()}, {"arguments_json", t.arguments_json()}});
+        }
+        ctx.out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        return;
+    }
+    ctx.out << response.content();
+    if (response.content().empty() || response.content().back() != '\n') ctx.out << "\n";
+}
+
+}  // namespace
+
+void add_llm_complete(CLI::App& llm, Context& ctx) {
+    auto o = std::make_shared<CompleteOptions>();
+    auto* cmd = llm.add_subcommand("complete", "complete a prompt with the local model (starts the server if needed)");
+    cmd->add_option("prompt", o->prompt, "the prompt; '-' reads standard input (a file redirected to stdin is "
+                                         "appended automatically)");
+    cmd->add_option("--system", o->system, "system prompt");
+    cmd->add_option("--max-tokens", o->max_tokens, "most tokens to generate")->check(CLI::Range(1, 1 << 20));
+    cmd->add_flag("--json", o->json, "print the response as JSON (content, stop_reason, usage, tool_calls)");
+    cmd->add_option("--model", o->model, "use this GGUF file instead of the default model");
+    cmd->callback([&ctx, o] { run(ctx, *o); });
+}
+
+}  // namespace tsuku::cli

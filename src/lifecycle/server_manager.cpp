@@ -1,0 +1,130 @@
+#include "lifecycle/server_manager.h"
+
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "client/llm_client.h"
+#include "common/exit_codes.h"
+#include "common/file_lock.h"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace tsuku::lifecycle {
+
+std::string read_log_tail(const fs::path& log, uintmax_t from, size_t max_bytes) {
+    std::ifstream in(log, std::ios::binary);
+    if (!in) return "";
+    in.seekg(0, std::ios::end);
+    const auto size = static_cast<uintmax_t>(in.tellg());
+    if (from > size) from = 0;
+    if (size - from > max_bytes) from = size - max_bytes;
+    in.seekg(static_cast<std::streamoff>(from));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::optional<pid_t> ServerManager::running_pid() const {
+    const auto lock = home_.server_lock_path();
+    if (!is_locked(lock)) return std::nullopt;
+    std::ifstream in(lock);
+    long pid = 0;
+    if (!(in >> pid) || pid <= 1) return std::nullopt;
+    return static_cast<pid_t>(pid);
+}
+
+bool ServerManager::is_serving() const {
+    return is_locked(home_.server_lock_path()) && client::socket_accepts_connections(home_.socket_path());
+}
+
+void ServerManager::wait_out_unready_server(std::chrono::milliseconds timeout) const {
+    if (!is_locked(home_.server_lock_path())) return;
+    if (auto pid = running_pid()) {
+        if (!wait_for_exit(*pid, timeout)) {
+            throw UserError("a server (pid " + std::to_string(*pid) + ") holds " + home_.socket_path().string() +
+                                " but does not answer",
+                            "stop it: tsuku llm stop (or kill " + std::to_string(*pid) + ")");
+        }
+    }
+}
+
+RunningServer ServerManager::ensure_running(const ServerStartSpec& spec) {
+    home_.ensure_runtime_dirs();
+    if (is_serving()) return {home_.socket_path(), running_pid().value_or(-1), false, {}};
+    // Concurrent clients queue here; the first starts the server, the others find it serving.
+    FileLock start_lock = FileLock::acquire(home_.start_lock_path());
+    if (is_serving()) return {home_.socket_path(), running_pid().value_or(-1), false, {}};
+    wait_out_unready_server(spec.start_timeout);
+    return start_locked(spec);
+}
+
+RunningServer ServerManager::start_locked(const ServerStartSpec& spec) {
+    LaunchSpec launch;
+    launch.executable = spec.executable;
+    launch.log_file = home_.server_log_path();
+    launch.env = spec.env;
+    launch.args = {"serve",       "--socket",          home_.socket_path().string(),
+                   "--model",     spec.model.string(), "--notify-fd",
+                   std::to_string(kNotifyFd), "--idle-timeout", std::to_string(spec.idle_timeout.count()) + "ms"};
+    launch.args.insert(launch.args.end(), spec.extra_args.begin(), spec.extra_args.end());
+    std::error_code ec;
+    const uintmax_t log_start = fs::exists(launch.log_file) ? fs::file_size(launch.log_file, ec) : 0;
+
+    ServerProcess process = ServerProcess::spawn(launch);
+    StartOutcome outcome = process.wait_for_start(spec.start_timeout);
+    const std::string what = "the " + spec.backend + " server (" + spec.executable.string() + ")";
+    switch (outcome.kind) {
+        case StartOutcome::Kind::ready: {
+            RunningServer r{home_.socket_path(), process.pid(), true, outcome};
+            process.release();
+            return r;
+        }
+        case StartOutcome::Kind::timed_out:
+            process.kill_and_reap();
+            throw StartFailure(what + " did not become ready within " + std::to_string(spec.start_timeout.count()) +
+                                   " ms and was killed",
+                               "see " + launch.log_file.string(), outcome);
+        case StartOutcome::Kind::killed_by_signal:
+            throw StartFailure(what + " crashed at start-up (signal " + std::to_string(outcome.signal) + ")",
+                               "see " + launch.log_file.string() + "\n" + read_log_tail(launch.log_file, log_start),
+                               outcome);
+        case StartOutcome::Kind::exited: break;
+    }
+    const std::string tail = read_log_tail(launch.log_file, log_start);
+    const std::string name(exit_code_name(outcome.exit_code));
+    if (outcome.exit_code == to_int(ExitCode::backend_unavailable) && outcome.failed) {
+        throw StartFailure(what + " cannot run here: " + outcome.failed->reason + " — " + outcome.failed->detail,
+                           "tsuku config set llm.backend cpu", outcome);
+    }
+    throw StartFailure(what + " exited with code " + std::to_string(outcome.exit_code) +
+                           (name.empty() ? "" : " (" + name + ")") + ":\n" + tail,
+                       "see " + launch.log_file.string(), outcome);
+}
+
+StopResult ServerManager::stop(std::chrono::milliseconds graceful_timeout, std::chrono::milliseconds term_timeout) {
+    StopResult r;
+    const auto pid = running_pid();
+    if (!pid) return r;
+    r.was_running = true;
+    if (client::socket_accepts_connections(home_.socket_path())) {
+        client::LlmClient client(home_.socket_path());
+        if (client.shutdown(true, 2s) && wait_for_exit(*pid, graceful_timeout)) {
+            r.how = "shutdown";
+            return r;
+        }
+    }
+    ::kill(*pid, SIGTERM);
+    if (wait_for_exit(*pid, term_timeout)) {
+        r.how = "SIGTERM";
+        return r;
+    }
+    ::kill(*pid, SIGKILL);
+    wait_for_exit(*pid, 5s);
+    r.how = "SIGKILL";
+    return r;
+}
+
+}  // namespace tsuku::lifecycle
