@@ -77,9 +77,10 @@ int main(int argc, char** argv) {
         if (llama_decode(lctx, llama_batch_get_one(&tok, 1)) != 0) break;
     }
     const double tg_s = seconds_since(t0);
-    std::printf("{\"prompt_tokens\":%d,\"prompt_seconds\":%.6f,\"prompt_tps\":%.3f,"
-                "\"gen_tokens\":%d,\"gen_seconds\":%.6f,\"gen_tps\":%.3f,\"threads\":%d}\n",
-                prompt_tokens, pp_s, prompt_tokens / pp_s, generated, tg_s, generated / tg_s, threads);
+    std::printf(
+        "{\"prompt_tokens\":%d,\"prompt_seconds\":%.6f,\"prompt_tps\":%.3f,"
+        "\"gen_tokens\":%d,\"gen_seconds\":%.6f,\"gen_tps\":%.3f,\"threads\":%d}\n",
+        prompt_tokens, pp_s, prompt_tokens / pp_s, generated, tg_s, generated / tg_s, threads);
     llama_sampler_free(smpl);
     llama_free(lctx);
     llama_model_free(model);

@@ -66,15 +66,17 @@ void run(Context& ctx, const CompleteOptions& o) {
     m->set_role(tsuku::llm::v1::ROLE_USER);
     m->set_content(assemble_prompt(o.prompt));
 
-    const auto server = ensure_server(ctx, o.model.empty() ? std::nullopt : std::optional<std::filesystem::path>(o.model));
+    const auto server =
+        ensure_server(ctx, o.model.empty() ? std::nullopt : std::optional<std::filesystem::path>(o.model));
     client::LlmClient client(server.socket);
     const auto response = client.complete(request, std::chrono::minutes(30));
     if (o.json) {
-        nlohmann::json j = {{"content", response.content()},
-                            {"stop_reason", response.stop_reason()},
-                            {"usage", {{"input_tokens", response.usage().input_tokens()},
-                                       {"output_tokens", response.usage().output_tokens()}}},
-                            {"tool_calls", nlohmann::json::array()}};
+        nlohmann::json j = {
+            {"content", response.content()},
+            {"stop_reason", response.stop_reason()},
+            {"usage",
+             {{"input_tokens", response.usage().input_tokens()}, {"output_tokens", response.usage().output_tokens()}}},
+            {"tool_calls", nlohmann::json::array()}};
         for (const auto& t : response.tool_calls()) {
             j["tool_calls"].push_back({{"id", t.id()}, {"name", t.name()}, {"arguments_json", t.arguments_json()}});
         }
@@ -90,8 +92,9 @@ void run(Context& ctx, const CompleteOptions& o) {
 void add_llm_complete(CLI::App& llm, Context& ctx) {
     auto o = std::make_shared<CompleteOptions>();
     auto* cmd = llm.add_subcommand("complete", "complete a prompt with the local model (starts the server if needed)");
-    cmd->add_option("prompt", o->prompt, "the prompt; '-' reads standard input (a file redirected to stdin is "
-                                         "appended automatically)");
+    cmd->add_option("prompt", o->prompt,
+                    "the prompt; '-' reads standard input (a file redirected to stdin is "
+                    "appended automatically)");
     cmd->add_option("--system", o->system, "system prompt");
     cmd->add_option("--max-tokens", o->max_tokens, "most tokens to generate")->check(CLI::Range(1, 1 << 20));
     cmd->add_flag("--json", o->json, "print the response as JSON (content, stop_reason, usage, tool_calls)");

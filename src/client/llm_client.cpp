@@ -3,8 +3,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include <cstring>
 #include <grpcpp/grpcpp.h>
+#include <cstring>
 
 #include "common/error.h"
 #include "common/unique_fd.h"
@@ -25,13 +25,15 @@ std::unique_ptr<grpc::ClientContext> context_with(std::chrono::milliseconds time
     switch (s.error_code()) {
         case grpc::StatusCode::INVALID_ARGUMENT:
         case grpc::StatusCode::OUT_OF_RANGE:
-            throw UserError("the server refused the request: " + s.error_message(), "change the request as the message says");
+            throw UserError("the server refused the request: " + s.error_message(),
+                            "change the request as the message says");
         case grpc::StatusCode::UNAVAILABLE:
             throw UserError(std::string("the server at ") + socket.string() + " went away during " + rpc + " (" +
                                 s.error_message() + ")",
                             "run the command again: tsuku starts a new server; see the server log if it keeps failing");
         case grpc::StatusCode::DEADLINE_EXCEEDED:
-            throw UserError(std::string(rpc) + " did not finish in time", "ask for fewer tokens (--max-tokens) or try again");
+            throw UserError(std::string(rpc) + " did not finish in time",
+                            "ask for fewer tokens (--max-tokens) or try again");
         case grpc::StatusCode::RESOURCE_EXHAUSTED:
             throw UserError("the server is busy: " + s.error_message(), "try again in a moment");
         default:

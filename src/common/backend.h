@@ -13,7 +13,7 @@ enum class Backend { cpu, vulkan, cuda, metal };
 
 struct BackendInfo {
     Backend backend;
-    std::string_view name;         // "cuda": manifest key, folder name, config value
+    std::string_view name;          // "cuda": manifest key, folder name, config value
     std::string_view ggml_library;  // the ggml backend library the variant must load ("" for cpu: built in)
     std::string_view description;
 };

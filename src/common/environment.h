@@ -14,7 +14,7 @@ public:
     using Lookup = std::function<std::optional<std::string>(std::string_view)>;
 
     explicit Environment(Lookup lookup) : lookup_(std::move(lookup)) {}
-    static Environment process();                                   // the real environment
+    static Environment process();                                       // the real environment
     static Environment fixed(std::map<std::string, std::string> vars);  // for tests
 
     std::optional<std::string> get(std::string_view name) const { return lookup_(name); }

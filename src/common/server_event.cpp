@@ -21,8 +21,8 @@ std::string to_json_line(const ServerEvent& event) {
 std::optional<ServerEvent> parse_event_line(std::string_view line) {
     json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object()) return std::nullopt;
-    const std::string kind = j.value("event", "");
     auto str = [&j](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : ""; };
+    const std::string kind = str("event");
     if (kind == "ready") {
         ReadyEvent r;
         r.pid = j.contains("pid") && j["pid"].is_number_integer() ? j["pid"].get<long>() : 0;

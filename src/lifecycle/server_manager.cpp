@@ -66,9 +66,15 @@ RunningServer ServerManager::start_locked(const ServerStartSpec& spec) {
     launch.executable = spec.executable;
     launch.log_file = home_.server_log_path();
     launch.env = spec.env;
-    launch.args = {"serve",       "--socket",          home_.socket_path().string(),
-                   "--model",     spec.model.string(), "--notify-fd",
-                   std::to_string(kNotifyFd), "--idle-timeout", std::to_string(spec.idle_timeout.count()) + "ms"};
+    launch.args = {"serve",
+                   "--socket",
+                   home_.socket_path().string(),
+                   "--model",
+                   spec.model.string(),
+                   "--notify-fd",
+                   std::to_string(kNotifyFd),
+                   "--idle-timeout",
+                   std::to_string(spec.idle_timeout.count()) + "ms"};
     launch.args.insert(launch.args.end(), spec.extra_args.begin(), spec.extra_args.end());
     std::error_code ec;
     const uintmax_t log_start = fs::exists(launch.log_file) ? fs::file_size(launch.log_file, ec) : 0;

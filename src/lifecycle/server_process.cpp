@@ -46,7 +46,8 @@ UniqueFd open_pidfd(pid_t pid) { return UniqueFd(static_cast<int>(::syscall(SYS_
 
 ServerProcess ServerProcess::spawn(const LaunchSpec& spec) {
     int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) throw UserError("cannot create a pipe: " + errno_text(errno), "check system limits");
+    if (::pipe2(p, O_CLOEXEC) != 0)
+        throw UserError("cannot create a pipe: " + errno_text(errno), "check system limits");
     UniqueFd read_end(p[0]);
     // Keep the write end away from fd 3 so dup2 onto 3 always clears close-on-exec.
     UniqueFd write_end(::fcntl(p[1], F_DUPFD_CLOEXEC, 10));
@@ -185,10 +186,7 @@ bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout) {
     for (;;) {
         pollfd p{fd.get(), POLLIN, 0};
         const int rc = ::poll(&p, 1, remaining_ms(deadline));
-        if (rc > 0) {
-            ::waitpid(pid, nullptr, WNOHANG);  // reap it if it happens to be our child
-            return true;
-        }
+        if (rc > 0) return true;
         if (rc < 0 && errno == EINTR) continue;
         return false;
     }

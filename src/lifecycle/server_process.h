@@ -19,7 +19,7 @@ namespace tsuku::lifecycle {
 
 struct LaunchSpec {
     std::filesystem::path executable;
-    std::vector<std::string> args;  // without argv[0]; the readiness pipe is fd 3 (pass --notify-fd 3)
+    std::vector<std::string> args;   // without argv[0]; the readiness pipe is fd 3 (pass --notify-fd 3)
     std::filesystem::path log_file;  // stdout and stderr are appended here (0600)
     std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) our environment
 };
@@ -40,7 +40,11 @@ class ServerProcess {
 public:
     static ServerProcess spawn(const LaunchSpec& spec);  // throws UserError when the program cannot be started
 
-    ServerProcess(ServerProcess&&) noexcept = default;
+    ServerProcess(ServerProcess&& o) noexcept
+        : pid_(std::exchange(o.pid_, -1)),
+          pidfd_(std::move(o.pidfd_)),
+          notify_(std::move(o.notify_)),
+          reaped_(o.reaped_) {}
     ServerProcess& operator=(ServerProcess&&) noexcept = delete;
     ~ServerProcess();
 
@@ -52,14 +56,16 @@ public:
     void kill_and_reap() noexcept;
 
 private:
-    ServerProcess(pid_t pid, UniqueFd pidfd, UniqueFd notify) : pid_(pid), pidfd_(std::move(pidfd)), notify_(std::move(notify)) {}
+    ServerProcess(pid_t pid, UniqueFd pidfd, UniqueFd notify)
+        : pid_(pid), pidfd_(std::move(pidfd)), notify_(std::move(notify)) {}
     pid_t pid_ = -1;
     UniqueFd pidfd_;
     UniqueFd notify_;
     bool reaped_ = false;
 };
 
-// Waits up to `timeout` for process `pid` (not necessarily our child) to exit. True when it is gone.
+// Waits up to `timeout` for process `pid` (not necessarily our child) to exit. True when it is gone. Does not reap:
+// a child's exit status stays for its parent's waitpid.
 bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout);
 
 // Opens a pidfd for pid; invalid UniqueFd when the process does not exist.

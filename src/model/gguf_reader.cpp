@@ -21,16 +21,34 @@ constexpr uint64_t kMaxArrayLength = 1ull << 28;
 constexpr uint32_t kMaxDims = 4;
 
 enum GgufType : uint32_t {
-    u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7,
-    string = 8, array = 9, u64 = 10, i64 = 11, f64 = 12,
+    u8 = 0,
+    i8 = 1,
+    u16 = 2,
+    i16 = 3,
+    u32 = 4,
+    i32 = 5,
+    f32 = 6,
+    boolean = 7,
+    string = 8,
+    array = 9,
+    u64 = 10,
+    i64 = 11,
+    f64 = 12,
 };
 
 uint64_t scalar_size(uint32_t type) {
     switch (type) {
-        case u8: case i8: case boolean: return 1;
-        case u16: case i16: return 2;
-        case u32: case i32: case f32: return 4;
-        case u64: case i64: case f64: return 8;
+        case u8:
+        case i8:
+        case boolean: return 1;
+        case u16:
+        case i16: return 2;
+        case u32:
+        case i32:
+        case f32: return 4;
+        case u64:
+        case i64:
+        case f64: return 8;
         default: return 0;
     }
 }
@@ -44,8 +62,8 @@ public:
     void read(void* dst, uint64_t n, const char* what) {
         if (n > size_ - pos_) {
             throw GgufError(GgufProblem::truncated, name_ + ": file ends inside " + what + " (offset " +
-                                                        std::to_string(pos_) + ", file size " +
-                                                        std::to_string(size_) + ")");
+                                                        std::to_string(pos_) + ", file size " + std::to_string(size_) +
+                                                        ")");
         }
         if (n && std::fread(dst, 1, n, f_) != n) {
             throw GgufError(GgufProblem::unreadable, name_ + ": read error at offset " + std::to_string(pos_));
@@ -201,8 +219,8 @@ GgufFile read_gguf(const fs::path& path) {
     }
     if (auto a = g.get_uint("general.alignment")) {
         if (*a == 0 || (*a & (*a - 1)) != 0 || *a > (1u << 20)) {
-            throw GgufError(GgufProblem::bad_header, name + ": general.alignment " + std::to_string(*a) +
-                                                         " is not a power of two");
+            throw GgufError(GgufProblem::bad_header,
+                            name + ": general.alignment " + std::to_string(*a) + " is not a power of two");
         }
         g.alignment = *a;
     }
@@ -213,8 +231,8 @@ GgufFile read_gguf(const fs::path& path) {
         t.name = r.string(kMaxKeyLength, "a tensor name");
         const auto n_dims = r.get<uint32_t>("a tensor rank");
         if (n_dims == 0 || n_dims > kMaxDims) {
-            throw GgufError(GgufProblem::bad_tensor, name + ": tensor '" + t.name + "' has " +
-                                                         std::to_string(n_dims) + " dimensions");
+            throw GgufError(GgufProblem::bad_tensor,
+                            name + ": tensor '" + t.name + "' has " + std::to_string(n_dims) + " dimensions");
         }
         uint64_t elements = 1;
         for (uint32_t d = 0; d < n_dims; ++d) {
@@ -229,8 +247,8 @@ GgufFile read_gguf(const fs::path& path) {
         t.offset = r.get<uint64_t>("a tensor offset");
         const auto info = find_ggml_type(t.type);
         if (!info) {
-            throw GgufError(GgufProblem::bad_tensor, name + ": tensor '" + t.name + "' has unknown type " +
-                                                         std::to_string(t.type));
+            throw GgufError(GgufProblem::bad_tensor,
+                            name + ": tensor '" + t.name + "' has unknown type " + std::to_string(t.type));
         }
         if (t.dims[0] % info->block_elements != 0) {
             throw GgufError(GgufProblem::bad_tensor, name + ": tensor '" + t.name + "' row of " +

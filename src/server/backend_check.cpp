@@ -114,9 +114,8 @@ BackendCheck check_backend(const BackendCheckOptions& o) {
     ggml_backend_reg_t reg = ggml_backend_reg_by_name(registry_name(o.backend).c_str());
     if (!reg) {
         if (o.backend == Backend::cpu) {
-            return fail(BackendFailure::init_failed,
-                        "no CPU backend library (libggml-cpu-*.so) loads from " + o.library_dir.string() +
-                            " on this CPU");
+            return fail(BackendFailure::init_failed, "no CPU backend library (libggml-cpu-*.so) loads from " +
+                                                         o.library_dir.string() + " on this CPU");
         }
         return diagnose_unloaded(o);
     }
@@ -145,9 +144,9 @@ BackendCheck check_backend(const BackendCheckOptions& o) {
         std::string names;
         for (const auto& d : r.rejected) names += (names.empty() ? "" : ", ") + d.description;
         return [&] {
-            auto f = fail(BackendFailure::software_device_only,
-                          "only software devices: " + names +
-                              " (set TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1 to use them anyway)");
+            auto f = fail(
+                BackendFailure::software_device_only,
+                "only software devices: " + names + " (set TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1 to use them anyway)");
             f.rejected = r.rejected;
             return f;
         }();
@@ -158,7 +157,8 @@ BackendCheck check_backend(const BackendCheckOptions& o) {
         std::lock_guard lk(c.mu);
         logged = c.text;
     }
-    return fail(BackendFailure::no_device, "the " + registry_name(o.backend) + " runtime loaded but reports no devices" +
+    return fail(BackendFailure::no_device, "the " + registry_name(o.backend) +
+                                               " runtime loaded but reports no devices" +
                                                (logged.empty() ? "" : ": " + logged));
 }
 

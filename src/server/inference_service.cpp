@@ -22,11 +22,12 @@ grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::
     }
     std::lock_guard lk(engine_mu_);
     if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "the client went away before generation"};
+    spdlog::info("complete: started ({} messages, max_tokens {})", request->messages_size(), input.max_tokens);
     try {
         const auto out = engine_.complete(input, [context] { return context->IsCancelled(); });
         if (out.stop == StopReason::cancelled) {
-            return {grpc::StatusCode::CANCELLED, "generation cancelled after " +
-                                                     std::to_string(out.output_tokens) + " tokens"};
+            return {grpc::StatusCode::CANCELLED,
+                    "generation cancelled after " + std::to_string(out.output_tokens) + " tokens"};
         }
         response->set_content(out.text);
         response->set_stop_reason(stop_reason_name(out.stop));
@@ -52,8 +53,7 @@ grpc::Status InferenceService::Shutdown(grpc::ServerContext*, const v1::Shutdown
     return grpc::Status::OK;
 }
 
-grpc::Status InferenceService::GetStatus(grpc::ServerContext*, const v1::StatusRequest*,
-                                         v1::StatusResponse* response) {
+grpc::Status InferenceService::GetStatus(grpc::ServerContext*, const v1::StatusRequest*, v1::StatusResponse* response) {
     response->set_ready(!shutdown_.stopping());
     response->set_model_name(identity_.model_name);
     response->set_model_size_bytes(identity_.model_size_bytes);

@@ -1,10 +1,10 @@
 // tsuku-llm: the inference server. One build per backend variant (cpu, vulkan, cuda).
 //   tsuku-llm serve --socket PATH --model PATH [--notify-fd N] [--idle-timeout DUR] ...
 //   tsuku-llm version [--json]
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -54,8 +54,11 @@ nlohmann::json version_json(bool allow_software) {
     const auto check = server::check_backend({backend, executable_dir(), allow_software});
     auto devices = nlohmann::json::array();
     for (const auto& d : check.devices) {
-        devices.push_back({{"name", d.name}, {"description", d.description}, {"type", d.type},
-                           {"software", d.software}, {"memory_free", d.memory_free},
+        devices.push_back({{"name", d.name},
+                           {"description", d.description},
+                           {"type", d.type},
+                           {"software", d.software},
+                           {"memory_free", d.memory_free},
                            {"memory_total", d.memory_total}});
     }
     j["available"] = check.ok;

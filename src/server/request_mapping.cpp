@@ -26,8 +26,8 @@ CompletionInput to_completion_input(const v1::CompletionRequest& req) {
             case v1::ROLE_USER: in.turns.push_back({"user", m.content()}); break;
             case v1::ROLE_ASSISTANT: in.turns.push_back({"assistant", m.content()}); break;
             case v1::ROLE_TOOL:
-                in.turns.push_back({"tool", m.has_tool_result() && m.content().empty() ? m.tool_result().content()
-                                                                                         : m.content()});
+                in.turns.push_back(
+                    {"tool", m.has_tool_result() && m.content().empty() ? m.tool_result().content() : m.content()});
                 break;
             default:
                 throw RequestError("message " + std::to_string(index) +

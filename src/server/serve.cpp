@@ -5,9 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
+#include <cstdio>
 #include <thread>
 
 #include "common/error.h"
@@ -91,8 +91,8 @@ int serve(const ServeOptions& o) {
                           "tsuku config set llm.backend cpu   (or let tsuku fall back automatically)");
     }
     for (const auto& d : check.devices) {
-        spdlog::info("device {}: {} ({}, {} MiB free of {} MiB)", d.name, d.description, d.type,
-                     d.memory_free >> 20, d.memory_total >> 20);
+        spdlog::info("device {}: {} ({}, {} MiB free of {} MiB)", d.name, d.description, d.type, d.memory_free >> 20,
+                     d.memory_total >> 20);
     }
 
     // 2. Model check: never hand llama.cpp a file we have not validated.
@@ -110,8 +110,9 @@ int serve(const ServeOptions& o) {
 
     // 3. One server per socket: the lock is held for the server's whole life.
     if (!fs::is_directory(o.socket.parent_path())) {
-        return fail_start(ExitCode::socket_unavailable, "the socket folder " + o.socket.parent_path().string() +
-                                                            " does not exist", "create it (mode 0700) first");
+        return fail_start(ExitCode::socket_unavailable,
+                          "the socket folder " + o.socket.parent_path().string() + " does not exist",
+                          "create it (mode 0700) first");
     }
     std::optional<FileLock> lock;
     try {

@@ -138,8 +138,8 @@ void write_all(FILE* f, const void* data, size_t n, const fs::path& path) {
     if (n && std::fwrite(data, 1, n, f) != n) throw std::runtime_error("write failed: " + path.string());
 }
 
-void generate(const fs::path& vocab_path, const fs::path& template_path, const ModelShape& shape,
-              const WeightType& wt, uint64_t seed, unsigned threads, const fs::path& out_path) {
+void generate(const fs::path& vocab_path, const fs::path& template_path, const ModelShape& shape, const WeightType& wt,
+              uint64_t seed, unsigned threads, const fs::path& out_path) {
     gguf_init_params vp{/*no_alloc=*/true, /*ctx=*/nullptr};
     GgufPtr vocab(gguf_init_from_file(vocab_path.c_str(), vp));
     if (!vocab) throw std::runtime_error("not a readable GGUF vocabulary: " + vocab_path.string());
@@ -223,7 +223,8 @@ void generate(const fs::path& vocab_path, const fs::path& template_path, const M
         }
     }
     write_all(f, zeros.data(), (align - written % align) % align, tmp_path);
-    if (std::fflush(f) != 0 || std::ftell(f) != static_cast<long>(data_offset + written + (align - written % align) % align)) {
+    if (std::fflush(f) != 0 ||
+        std::ftell(f) != static_cast<long>(data_offset + written + (align - written % align) % align)) {
         throw std::runtime_error("write failed: " + tmp_path.string());
     }
     file.reset();

@@ -1,0 +1,10 @@
+// Build artefacts the tests run for real (set by tests/CMakeLists.txt).
+#pragma once
+
+namespace tsuku::test {
+inline constexpr const char* kServerCpu = TSUKU_TEST_SERVER_CPU;  // build/variants/cpu/tsuku-llm
+inline constexpr const char* kCli = TSUKU_TEST_CLI;               // build/bin/tsuku
+inline constexpr const char* kTinyModel = TSUKU_TEST_MODEL;       // the synthetic tiny model
+inline constexpr const char* kGgufGen = TSUKU_TEST_GGUF_GEN;      // build/bin/gguf-gen
+inline constexpr const char* kVocab = TSUKU_TEST_VOCAB;           // llama.cpp's ggml-vocab-qwen2.gguf
+}  // namespace tsuku::test
