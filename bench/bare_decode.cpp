@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     std::string model_path, backend_dir;
     int prompt_tokens = 128, gen_tokens = 64, threads = 2, ctx = 4096, gpu_layers = 99;
     app.add_option("--model", model_path)->required()->check(CLI::ExistingFile);
-    app.add_option("--backend-dir", backend_dir, "folder with libggml-<backend>.so (default: this program's folder)");
+    app.add_option("--backend-dir", backend_dir, "folder with libggml-<backend>.so (default: the variant's folder)");
     app.add_option("--prompt-tokens", prompt_tokens)->check(CLI::Range(1, 1 << 16));
     app.add_option("--gen-tokens", gen_tokens)->check(CLI::Range(1, 1 << 16));
     app.add_option("--threads", threads)->check(CLI::Range(1, 512));
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     llama_log_set(quiet_log, nullptr);
-    if (backend_dir.empty()) backend_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+    if (backend_dir.empty()) backend_dir = TSUKU_BACKEND_DIR;  // the variant folder this program was built for
     ggml_backend_load_all_from_path(backend_dir.c_str());
 
     auto mp = llama_model_default_params();
