@@ -10,5 +10,6 @@ namespace tsuku::cli {
 void add_llm_complete(CLI::App& llm, Context& ctx);
 void add_llm_status(CLI::App& llm, Context& ctx);
 void add_llm_stop(CLI::App& llm, Context& ctx);
+void add_llm_manifest(CLI::App& llm, Context& ctx);
 
 }  // namespace tsuku::cli

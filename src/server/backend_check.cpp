@@ -1,13 +1,17 @@
 #include "server/backend_check.h"
 
 #include <dlfcn.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <mutex>
 
 #include "ggml-backend.h"
 #include "ggml.h"
+#include "server/elf_needed.h"
+#include "server/vulkan_devices.h"
 
 namespace fs = std::filesystem;
 
@@ -30,6 +34,13 @@ std::string lower(std::string s) {
     return s;
 }
 
+std::string trim(std::string s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+    size_t i = 0;
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    return s.substr(i);
+}
+
 std::string device_type_name(enum ggml_backend_dev_type t) {
     switch (t) {
         case GGML_BACKEND_DEVICE_TYPE_CPU: return "cpu";
@@ -39,27 +50,32 @@ std::string device_type_name(enum ggml_backend_dev_type t) {
     }
 }
 
-// What ggml logs while a backend initialises: the driver's own words when it refuses (e.g. cuInit's error).
+// What ggml says while backends initialise: a driver's refusal (e.g. cuInit's error) is only ever logged. Kept for
+// the failure detail and passed on to the server log.
 struct LogCapture {
     std::mutex mu;
-    std::string text;
+    std::string errors;
 };
 LogCapture& log_capture() {
     static LogCapture c;
     return c;
 }
 void capture_log(ggml_log_level level, const char* msg, void*) {
-    if (level != GGML_LOG_LEVEL_ERROR && level != GGML_LOG_LEVEL_WARN) return;
+    const std::string text = trim(msg ? msg : "");
+    if (text.empty()) return;
+    if (level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) {
+        auto& c = log_capture();
+        std::lock_guard lk(c.mu);
+        if (c.errors.size() < 8192) c.errors += (c.errors.empty() ? "" : "; ") + text;
+        spdlog::warn("ggml: {}", text);
+    } else {
+        spdlog::debug("ggml: {}", text);
+    }
+}
+std::string captured_errors() {
     auto& c = log_capture();
     std::lock_guard lk(c.mu);
-    if (c.text.size() < 8192) c.text += msg;
-}
-
-std::string trim(std::string s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-    size_t i = 0;
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    return s.substr(i);
+    return c.errors;
 }
 
 void load_backends_once(const fs::path& dir) {
@@ -78,27 +94,64 @@ BackendCheck fail(BackendFailure reason, std::string detail) {
     return r;
 }
 
-// The backend library was not registered: find out why from the dynamic loader.
+// The backend library was not registered: find out why from the dynamic loader, naming every missing dependency.
 BackendCheck diagnose_unloaded(const BackendCheckOptions& o) {
     const auto lib = o.library_dir / std::string(backend_info(o.backend).ggml_library);
     if (!fs::exists(lib)) {
         return fail(BackendFailure::library_missing, lib.string() + " is not in the variant (broken install)");
     }
     dlerror();
-    void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char* err = dlerror();
-        return fail(BackendFailure::library_missing, err ? err : "dlopen failed");
+    if (void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+        dlclose(h);
+        const std::string logged = captured_errors();
+        return fail(
+            BackendFailure::init_failed,
+            logged.empty() ? "the " + registry_name(o.backend) + " backend loaded but did not initialise" : logged);
     }
-    dlclose(h);
-    std::string logged;
-    {
-        auto& c = log_capture();
-        std::lock_guard lk(c.mu);
-        logged = c.text;
+    const char* err = dlerror();
+    std::string detail = err ? err : "dlopen failed";
+    std::string missing;
+    for (const auto& dep : elf_needed(lib)) {
+        if (void* h = dlopen(dep.c_str(), RTLD_LAZY | RTLD_LOCAL)) {
+            dlclose(h);
+        } else {
+            missing += (missing.empty() ? "" : ", ") + dep;
+        }
     }
-    if (logged.empty()) logged = "the " + registry_name(o.backend) + " backend loaded but did not initialise";
-    return fail(BackendFailure::init_failed, logged);
+    if (!missing.empty()) detail += " (missing: " + missing + ")";
+    return fail(BackendFailure::library_missing, detail);
+}
+
+// Vulkan: ggml-vulkan silently ignores CPU-type devices, so look at what the loader sees first. With software
+// devices allowed, hand them to ggml explicitly (GGML_VK_VISIBLE_DEVICES) unless the user chose devices already.
+std::optional<BackendCheck> precheck_vulkan(const BackendCheckOptions& o, std::vector<DeviceInfo>& rejected) {
+    const auto vk = enumerate_vulkan_devices();
+    if (!vk.loader_loaded) return fail(BackendFailure::library_missing, vk.error);
+    if (!vk.error.empty()) return fail(BackendFailure::init_failed, vk.error);
+    if (vk.devices.empty()) return fail(BackendFailure::no_device, "the Vulkan loader reports no devices");
+    std::string software_indices, software_names;
+    bool hardware = false;
+    for (size_t i = 0; i < vk.devices.size(); ++i) {
+        const auto& d = vk.devices[i];
+        if (d.software || is_software_device_name(d.name)) {
+            software_indices += (software_indices.empty() ? "" : ",") + std::to_string(i);
+            software_names += (software_names.empty() ? "" : ", ") + d.name;
+            rejected.push_back({"", d.name, "cpu", true, 0, 0});
+        } else {
+            hardware = true;
+        }
+    }
+    if (hardware || software_indices.empty()) return std::nullopt;
+    if (!o.allow_software_devices) {
+        auto f = fail(BackendFailure::software_device_only,
+                      "only software Vulkan devices: " + software_names +
+                          " (not an accelerator; TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1 uses them anyway)");
+        f.rejected = rejected;
+        return f;
+    }
+    setenv("GGML_VK_VISIBLE_DEVICES", software_indices.c_str(), /*overwrite=*/0);
+    rejected.clear();
+    return std::nullopt;
 }
 
 }  // namespace
@@ -110,6 +163,10 @@ bool is_software_device_name(const std::string& description) {
 }
 
 BackendCheck check_backend(const BackendCheckOptions& o) {
+    std::vector<DeviceInfo> vulkan_rejected;
+    if (o.backend == Backend::vulkan) {
+        if (auto early = precheck_vulkan(o, vulkan_rejected)) return *early;
+    }
     load_backends_once(o.library_dir);
     ggml_backend_reg_t reg = ggml_backend_reg_by_name(registry_name(o.backend).c_str());
     if (!reg) {
@@ -120,14 +177,14 @@ BackendCheck check_backend(const BackendCheckOptions& o) {
         return diagnose_unloaded(o);
     }
     BackendCheck r;
+    r.rejected = vulkan_rejected;
     const size_t n = ggml_backend_reg_dev_count(reg);
     for (size_t i = 0; i < n; ++i) {
         ggml_backend_dev_t dev = ggml_backend_reg_dev_get(reg, i);
         DeviceInfo d;
         d.name = ggml_backend_dev_name(dev);
         d.description = ggml_backend_dev_description(dev);
-        const auto type = ggml_backend_dev_type(dev);
-        d.type = device_type_name(type);
+        d.type = device_type_name(ggml_backend_dev_type(dev));
         ggml_backend_dev_memory(dev, &d.memory_free, &d.memory_total);
         d.software = o.backend != Backend::cpu && is_software_device_name(d.description);
         if (d.software && !o.allow_software_devices) {
@@ -143,20 +200,12 @@ BackendCheck check_backend(const BackendCheckOptions& o) {
     if (!r.rejected.empty()) {
         std::string names;
         for (const auto& d : r.rejected) names += (names.empty() ? "" : ", ") + d.description;
-        return [&] {
-            auto f = fail(
-                BackendFailure::software_device_only,
-                "only software devices: " + names + " (set TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1 to use them anyway)");
-            f.rejected = r.rejected;
-            return f;
-        }();
+        auto f = fail(BackendFailure::software_device_only,
+                      "only software devices: " + names + " (TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1 uses them anyway)");
+        f.rejected = r.rejected;
+        return f;
     }
-    std::string logged;
-    {
-        auto& c = log_capture();
-        std::lock_guard lk(c.mu);
-        logged = c.text;
-    }
+    const std::string logged = captured_errors();
     return fail(BackendFailure::no_device, "the " + registry_name(o.backend) +
                                                " runtime loaded but reports no devices" +
                                                (logged.empty() ? "" : ": " + logged));

@@ -2,6 +2,7 @@
 //   tsuku-llm serve --socket PATH --model PATH [--notify-fd N] [--idle-timeout DUR] ...
 //   tsuku-llm version [--json]
 #include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -74,6 +75,8 @@ nlohmann::json version_json(bool allow_software) {
 
 int main(int argc, char** argv) {
     ::signal(SIGPIPE, SIG_IGN);
+    // The log goes to stderr: stdout carries only command output (version --json).
+    spdlog::set_default_logger(spdlog::stderr_color_mt("tsuku-llm", spdlog::color_mode::never));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] %v");
     const auto env = Environment::process();
 

@@ -1,0 +1,297 @@
+// make-release: the release step. From the built variant folders, the synthetic default model and
+// release/policy.json it writes, into --out:
+//   tsuku-llm-<version>-<platform>-<backend>.tar.zst   one package per variant, with a variant.json inside
+//   <model>.gguf                                        the synthetic default model
+//   cuda-runtime-13-<version>-<platform>.tar.zst        only with --cuda-runtime-from
+//   manifest.json                                       every url, size and sha256 computed from those files
+// and the C++ source that embeds manifest.json into tsuku (--embed-out). The manifest is parsed back with the same
+// validator tsuku uses: an invalid manifest fails the build with the reason.
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "manifest/manifest.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace tsuku;
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + p.string());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Writes only when the content changed, so an unchanged release does not relink tsuku.
+void write_if_changed(const fs::path& p, const std::string& content) {
+    if (fs::exists(p) && read_file(p) == content) return;
+    const fs::path tmp = p.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << content;
+        if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    }
+    fs::rename(tmp, p);
+}
+
+std::string hex(const unsigned char* d, unsigned n) {
+    static const char* digits = "0123456789abcdef";
+    std::string s;
+    for (unsigned i = 0; i < n; ++i) {
+        s += digits[d[i] >> 4];
+        s += digits[d[i] & 15];
+    }
+    return s;
+}
+
+std::string sha256_of(const std::string& data) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
+    return hex(md, n);
+}
+
+std::string sha256_file(const fs::path& p) {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+    std::ifstream in(p, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + p.string());
+    std::vector<char> buf(1 << 20);
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+        EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    EVP_DigestFinal_ex(ctx.get(), md, &n);
+    return hex(md, n);
+}
+
+struct PackEntry {
+    std::string name;  // path inside the archive (flat)
+    fs::path source;   // file to copy, or empty when `data` holds the content
+    std::string data;
+    int mode = 0644;
+};
+
+// A reproducible tar.zst: sorted entries, zero times and owners.
+void write_tar_zst(const fs::path& out, std::vector<PackEntry> entries) {
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    std::unique_ptr<archive, decltype(&archive_write_free)> a(archive_write_new(), &archive_write_free);
+    archive_write_add_filter_zstd(a.get());
+    archive_write_set_format_pax_restricted(a.get());
+    const std::string threads = std::to_string(std::max(1u, std::thread::hardware_concurrency()));
+    archive_write_set_filter_option(a.get(), "zstd", "compression-level", "3");
+    archive_write_set_filter_option(a.get(), "zstd", "threads", threads.c_str());  // ignored by older libarchive
+    const fs::path tmp = out.string() + ".tmp";
+    if (archive_write_open_filename(a.get(), tmp.c_str()) != ARCHIVE_OK) {
+        throw std::runtime_error("cannot create " + tmp.string() + ": " + archive_error_string(a.get()));
+    }
+    for (const auto& e : entries) {
+        const std::string content = e.source.empty() ? e.data : read_file(e.source);
+        std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(), &archive_entry_free);
+        archive_entry_set_pathname(entry.get(), e.name.c_str());
+        archive_entry_set_size(entry.get(), static_cast<la_int64_t>(content.size()));
+        archive_entry_set_filetype(entry.get(), AE_IFREG);
+        archive_entry_set_perm(entry.get(), static_cast<mode_t>(e.mode));
+        archive_entry_set_mtime(entry.get(), 0, 0);
+        if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK ||
+            archive_write_data(a.get(), content.data(), content.size()) != static_cast<la_ssize_t>(content.size())) {
+            throw std::runtime_error("cannot write " + e.name + " into " + tmp.string() + ": " +
+                                     archive_error_string(a.get()));
+        }
+    }
+    if (archive_write_close(a.get()) != ARCHIVE_OK) {
+        throw std::runtime_error("cannot finish " + tmp.string() + ": " + archive_error_string(a.get()));
+    }
+    fs::rename(tmp, out);
+}
+
+manifest::Artifact artifact_for(const fs::path& file, const std::string& base_url) {
+    return {base_url + "/" + file.filename().string(), sha256_file(file), fs::file_size(file)};
+}
+
+// The files a variant ships: the server, llama.cpp's libllama and every ggml library (the backends ggml loads at
+// run time). Nothing else that may sit in the folder (e.g. libllama-common.so, which the server does not use).
+bool is_shipped(const std::string& n) {
+    return n == "tsuku-llm" || (n.ends_with(".so") && (n.rfind("libggml", 0) == 0 || n.rfind("libllama.", 0) == 0));
+}
+
+std::vector<fs::path> variant_files(const fs::path& dir) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        if (e.is_regular_file() && is_shipped(e.path().filename().string())) files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    if (std::find_if(files.begin(), files.end(), [](const fs::path& p) { return p.filename() == "tsuku-llm"; }) ==
+        files.end()) {
+        throw std::runtime_error(dir.string() + " has no tsuku-llm");
+    }
+    return files;
+}
+
+manifest::Variant pack_variant(Backend backend, const fs::path& dir, const json& policy_variant,
+                               const std::string& version, const std::string& llama_cpp, const std::string& platform,
+                               const fs::path& out, const std::string& base_url) {
+    json vj = {{"backend", std::string(backend_name(backend))},
+               {"addon_version", version},
+               {"llama_cpp", llama_cpp},
+               {"platform", platform},
+               {"files", json::array()}};
+    std::vector<PackEntry> entries;
+    for (const auto& f : variant_files(dir)) {
+        const std::string name = f.filename().string();
+        vj["files"].push_back({{"path", name}, {"sha256", sha256_file(f)}, {"size", fs::file_size(f)}});
+        entries.push_back({name, f, "", name == "tsuku-llm" ? 0755 : 0644});
+    }
+    const std::string variant_json = vj.dump(2) + "\n";
+    entries.push_back({"variant.json", {}, variant_json, 0644});
+    const fs::path package =
+        out / ("tsuku-llm-" + version + "-" + platform + "-" + std::string(backend_name(backend)) + ".tar.zst");
+    write_tar_zst(package, std::move(entries));
+
+    manifest::Variant v;
+    v.backend = backend;
+    v.artifact = artifact_for(package, base_url);
+    v.variant_json_sha256 = sha256_of(variant_json);
+    if (policy_variant.contains("components"))
+        v.components = policy_variant["components"].get<std::vector<std::string>>();
+    const json req = policy_variant.value("requires", json::object());
+    v.requirements.libraries = req.value("libraries", std::vector<std::string>{});
+    if (req.contains("vulkan_api")) v.requirements.vulkan_api = req["vulkan_api"].get<std::string>();
+    if (req.contains("cuda_driver")) v.requirements.cuda_driver = req["cuda_driver"].get<std::string>();
+    if (req.contains("min_compute_capability")) {
+        v.requirements.min_compute_capability = req["min_compute_capability"].get<std::string>();
+    }
+    std::printf("make-release: %s  %ju bytes\n", package.filename().c_str(), static_cast<uintmax_t>(v.artifact.size));
+    return v;
+}
+
+// The CUDA runtime component: the sonames it provides, copied from a toolkit folder (symlinks resolved).
+manifest::Artifact pack_component(const manifest::Component& c, const fs::path& from, const std::string& platform,
+                                  const fs::path& out, const std::string& base_url) {
+    std::vector<PackEntry> entries;
+    json cj = {{"component", c.name}, {"version", c.version}, {"files", json::array()}};
+    for (const auto& soname : c.provides) {
+        const fs::path src = fs::canonical(from / soname);
+        cj["files"].push_back({{"path", soname}, {"sha256", sha256_file(src)}, {"size", fs::file_size(src)}});
+        entries.push_back({soname, src, "", 0644});
+    }
+    entries.push_back({"component.json", {}, cj.dump(2) + "\n", 0644});
+    const fs::path package = out / (c.name + "-" + c.version + "-" + platform + ".tar.zst");
+    write_tar_zst(package, std::move(entries));
+    std::printf("make-release: %s  %ju bytes\n", package.filename().c_str(),
+                static_cast<uintmax_t>(fs::file_size(package)));
+    return artifact_for(package, base_url);
+}
+
+std::string embed_source(const std::string& manifest_json) {
+    if (manifest_json.find(")tsukujson\"") != std::string::npos) throw std::runtime_error("manifest breaks the embed");
+    return "// Generated by make-release from the release artefacts. Do not edit.\n"
+           "extern const char kTsukuEmbeddedManifestJson[];\n"
+           "const char kTsukuEmbeddedManifestJson[] = R\"tsukujson(" +
+           manifest_json + ")tsukujson\";\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Build the release folder and its manifest from the real artefacts"};
+    std::string policy_path, version, llama_cpp, out_dir, base_url, embed_out, cuda_runtime_from;
+    std::string platform = "linux-amd64";
+    std::vector<std::string> variant_args, model_args;
+    app.add_option("--policy", policy_path, "release/policy.json")->required()->check(CLI::ExistingFile);
+    app.add_option("--version", version, "addon version")->required();
+    app.add_option("--llama-cpp", llama_cpp, "llama.cpp release")->required();
+    app.add_option("--platform", platform, "platform of the variants");
+    app.add_option("--variant", variant_args, "backend=folder of a built variant")->required();
+    app.add_option("--synthetic-model", model_args, "a synthetic GGUF to ship (the first is the default model)");
+    app.add_option("--out", out_dir, "release folder")->required();
+    app.add_option("--base-url", base_url, "URL the release folder is served from")->required();
+    app.add_option("--embed-out", embed_out, "write the C++ embed of manifest.json here");
+    app.add_option("--cuda-runtime-from", cuda_runtime_from, "pack the cuda-runtime component from this folder");
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+        const json policy = json::parse(read_file(policy_path));
+        const json& pp = policy.at("platforms").at(platform);
+        fs::create_directories(out_dir);
+
+        manifest::Manifest m;
+        m.addon_name = "tsuku-llm";
+        m.addon_version = version;
+        m.llama_cpp = llama_cpp;
+        manifest::Platform p;
+        p.name = platform;
+        p.default_backend = *parse_backend(pp.at("default").get<std::string>());
+        for (const auto& arg : variant_args) {
+            const auto eq = arg.find('=');
+            const auto b = parse_backend(arg.substr(0, eq));
+            if (eq == std::string::npos || !b) throw std::runtime_error("--variant wants backend=folder, got " + arg);
+            const json pv = pp.at("variants").value(std::string(backend_name(*b)), json::object());
+            p.variants.emplace(
+                *b, pack_variant(*b, arg.substr(eq + 1), pv, version, llama_cpp, platform, out_dir, base_url));
+        }
+        for (const auto& name : pp.at("prefer")) {
+            if (const auto b = parse_backend(name.get<std::string>()); b && p.variants.count(*b))
+                p.prefer.push_back(*b);
+        }
+        m.platforms.emplace(platform, p);
+
+        for (auto it = policy.at("components").begin(); it != policy.at("components").end(); ++it) {
+            manifest::Component c;
+            c.name = it.key();
+            c.version = it.value().at("version").get<std::string>();
+            c.provides = it.value().at("provides").get<std::vector<std::string>>();
+            if (!cuda_runtime_from.empty() && c.name.rfind("cuda-runtime", 0) == 0) {
+                c.platforms.emplace(platform, pack_component(c, cuda_runtime_from, platform, out_dir, base_url));
+            }
+            m.components.emplace(c.name, std::move(c));
+        }
+
+        for (const auto& path : model_args) {
+            const fs::path src(path);
+            const fs::path dst = fs::path(out_dir) / src.filename();
+            fs::copy_file(src, dst, fs::copy_options::update_existing);
+            manifest::Model model;
+            model.name = src.stem().string();
+            model.artifact = artifact_for(dst, base_url);
+            model.synthetic = true;
+            m.models.push_back(model);
+            if (m.default_model.empty()) m.default_model = model.name;
+        }
+        for (const auto& pm : policy.value("models", json::array())) {
+            manifest::Model model;
+            model.name = pm.at("name").get<std::string>();
+            model.artifact = {pm.at("url").get<std::string>(), pm.at("sha256").get<std::string>(),
+                              pm.at("size").get<uint64_t>()};
+            m.models.push_back(model);
+        }
+
+        // Validate exactly as tsuku will read it.
+        const std::string text = manifest::to_json(m) + "\n";
+        manifest::parse_manifest(text);
+        write_if_changed(fs::path(out_dir) / "manifest.json", text);
+        if (!embed_out.empty()) {
+            fs::create_directories(fs::path(embed_out).parent_path());
+            write_if_changed(embed_out, embed_source(text));
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "make-release: error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
