@@ -12,4 +12,7 @@ void add_llm_status(CLI::App& llm, Context& ctx);
 void add_llm_stop(CLI::App& llm, Context& ctx);
 void add_llm_manifest(CLI::App& llm, Context& ctx);
 
+// tsuku config get|set|unset|list
+void add_config_commands(CLI::App& app, Context& ctx);
+
 }  // namespace tsuku::cli

@@ -1,10 +1,11 @@
-// What every command gets: the environment (injectable), output streams, and the home layout.
+// What every command gets: the environment (injectable), output streams, the home layout and the settings.
 #pragma once
 
 #include <iostream>
 
 #include "common/environment.h"
 #include "common/home.h"
+#include "config/config.h"
 
 namespace tsuku::cli {
 
@@ -14,6 +15,8 @@ struct Context {
     std::ostream& err = std::cerr;
 
     Home home() const { return Home::from_environment(env); }
+    // The settings: defaults, config.toml, environment overrides. Throws UserError for a broken config file.
+    config::Config config() const { return config::Config::load(home().config_file(), env); }
 };
 
 }  // namespace tsuku::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     cli::add_llm_status(*llm, ctx);
     cli::add_llm_stop(*llm, ctx);
     cli::add_llm_manifest(*llm, ctx);
+    cli::add_config_commands(app, ctx);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

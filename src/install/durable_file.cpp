@@ -1,0 +1,57 @@
+#include "install/durable_file.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+
+namespace fs = std::filesystem;
+
+namespace tsuku::install {
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const fs::path& path, int err) {
+    throw UserError("cannot " + what + " " + path.string() + ": " + errno_text(err),
+                    "check the free space and permissions of " + path.parent_path().string());
+}
+
+}  // namespace
+
+void fsync_path(const fs::path& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) fail("open", path, errno);
+    if (::fsync(fd.get()) != 0) fail("flush", path, errno);
+}
+
+void write_file_atomically(const fs::path& path, std::string_view content, mode_t mode) {
+    std::string tmp = (path.parent_path() / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+    UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+    if (!fd) fail("create a temporary file beside", path, errno);
+    // From here on a failure removes the temporary file; the target is untouched until the rename.
+    struct Cleanup {
+        std::string path;
+        bool armed = true;
+        ~Cleanup() {
+            if (armed) ::unlink(path.c_str());
+        }
+    } cleanup{tmp};
+    if (::fchmod(fd.get(), mode) != 0) fail("set the mode of", tmp, errno);
+    for (size_t done = 0; done < content.size();) {
+        const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) fail("write", tmp, errno);
+        done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) fail("flush", tmp, errno);
+    fd.reset();
+    if (::rename(tmp.c_str(), path.c_str()) != 0) fail("replace", path, errno);
+    cleanup.armed = false;
+    fsync_path(path.parent_path());
+}
+
+}  // namespace tsuku::install

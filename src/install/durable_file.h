@@ -1,0 +1,18 @@
+// Durable file operations: what survives a crash or a kill is either the old content or the new, never a mix.
+// (Used by config and install; a candidate for src/common once both settle.)
+#pragma once
+
+#include <sys/types.h>
+#include <filesystem>
+#include <string_view>
+
+namespace tsuku::install {
+
+// Flushes a file or folder to disk. Throws UserError naming the path.
+void fsync_path(const std::filesystem::path& path);
+
+// Writes `content` to `path` atomically with `mode`: a temporary file in the same folder, fsync, rename, fsync of
+// the folder. Readers see the old file or the new one; a crash leaves at most a stray ".<name>.tmp-*" file.
+void write_file_atomically(const std::filesystem::path& path, std::string_view content, mode_t mode);
+
+}  // namespace tsuku::install

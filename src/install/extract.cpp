@@ -1,0 +1,230 @@
+#include "install/extract.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+#include "install/durable_file.h"
+
+namespace fs = std::filesystem;
+
+namespace tsuku::install {
+namespace {
+
+struct ReadFree {
+    void operator()(archive* a) const noexcept { archive_read_free(a); }
+};
+struct WriteFree {
+    void operator()(archive* a) const noexcept { archive_write_free(a); }
+};
+
+std::vector<std::string_view> split(std::string_view s) {
+    std::vector<std::string_view> parts;
+    while (!s.empty()) {
+        const size_t slash = s.find('/');
+        const std::string_view part = s.substr(0, slash);
+        if (!part.empty() && part != ".") parts.push_back(part);
+        if (slash == std::string_view::npos) break;
+        s.remove_prefix(slash + 1);
+    }
+    return parts;
+}
+
+class Extractor {
+public:
+    Extractor(const fs::path& archive_path, const fs::path& dest, const ExtractLimits& limits)
+        : archive_path_(archive_path), limits_(limits), in_(archive_read_new()), out_(archive_write_disk_new()) {
+        if (!in_ || !out_) throw std::bad_alloc();
+        std::error_code ec;
+        dest_ = fs::canonical(dest, ec);  // no symlink in the prefix: SECURE_SYMLINKS checks the whole path
+        if (ec || !fs::is_directory(dest_)) {
+            throw UserError("cannot extract into " + dest.string() + ": not a folder", "create the folder first");
+        }
+        archive_read_support_format_tar(in_.get());
+        archive_read_support_filter_zstd(in_.get());
+        archive_read_support_filter_gzip(in_.get());
+        // Never: owners, set-id bits, ACLs, xattrs, file flags; never overwrite; never follow a symlink on the way.
+        archive_write_disk_set_options(out_.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                                                       ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                                       ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_NO_OVERWRITE);
+        if (archive_read_open_filename(in_.get(), archive_path.c_str(), 1 << 20) != ARCHIVE_OK) {
+            throw UserError("cannot open the archive " + archive_path.string() + ": " + error(in_.get()),
+                            "delete it and download it again");
+        }
+    }
+
+    ExtractStats run(const std::function<void(std::string_view)>& on_entry) {
+        for (;;) {
+            archive_entry* entry = nullptr;
+            const int r = archive_read_next_header(in_.get(), &entry);
+            if (r == ARCHIVE_EOF) break;
+            if (r < ARCHIVE_WARN) damaged(error(in_.get()));
+            if (++stats_.entries > limits_.max_entries) {
+                unsafe("it has more than " + std::to_string(limits_.max_entries) + " entries");
+            }
+            const char* raw = archive_entry_pathname(entry);
+            const std::string name = raw ? raw : "";
+            if (on_entry) on_entry(name);
+            extract_entry(entry, name);
+        }
+        if (archive_write_close(out_.get()) != ARCHIVE_OK) damaged(error(out_.get()));
+        flush_to_disk();
+        return stats_;
+    }
+
+private:
+    static std::string error(archive* a) {
+        const char* e = archive_error_string(a);
+        return e ? e : "unknown error";
+    }
+
+    [[noreturn]] void unsafe(const std::string& why) const {
+        throw UserError("refusing to extract " + archive_path_.string() + ": " + why,
+                        "the package is damaged or was tampered with; nothing was installed. Report it, and do not "
+                        "use this file");
+    }
+    [[noreturn]] void damaged(const std::string& why) const {
+        throw UserError("cannot extract " + archive_path_.string() + ": " + why,
+                        "the package is damaged; delete it and download it again");
+    }
+
+    void extract_entry(archive_entry* entry, const std::string& name) {
+        const auto rel = safe_relative_path(name, limits_.max_path_bytes);
+        if (!rel) unsafe("entry '" + name + "' is an absolute path, contains '..' or is too long");
+        const mode_t type = archive_entry_filetype(entry);
+        const char* hardlink = archive_entry_hardlink(entry);
+        if (rel->empty()) {
+            if (type == AE_IFDIR) return;  // "./": the destination itself
+            unsafe("entry '" + name + "' names the destination folder itself");
+        }
+        if (type != AE_IFDIR && !seen_.insert(*rel).second) unsafe("entry '" + name + "' appears twice");
+
+        const fs::path target = dest_ / *rel;
+        // libarchive needs the names it writes to be ours: the validated path, never the archive's text.
+        archive_entry_set_pathname(entry, target.c_str());
+        if (hardlink) {
+            const auto link_rel = safe_relative_path(hardlink, limits_.max_path_bytes);
+            if (!link_rel || !regular_files_.count(*link_rel)) {
+                unsafe("hardlink '" + name + "' points to '" + hardlink +
+                       "', which is not a regular file extracted earlier from this archive");
+            }
+            archive_entry_set_hardlink(entry, (dest_ / *link_rel).c_str());
+            archive_entry_set_size(entry, 0);
+        } else if (type == AE_IFLNK) {
+            const char* to = archive_entry_symlink(entry);
+            if (!to || !symlink_stays_inside(*rel, to)) {
+                unsafe("symlink '" + name + "' points to '" + (to ? to : "") + "', outside the package");
+            }
+        } else if (type == AE_IFREG) {
+            if (archive_entry_size_is_set(entry) &&
+                static_cast<uint64_t>(archive_entry_size(entry)) > limits_.max_file_bytes) {
+                unsafe("entry '" + name + "' is larger than " + std::to_string(limits_.max_file_bytes) + " bytes");
+            }
+            archive_entry_set_perm(entry, (archive_entry_perm(entry) & 0111) ? 0755 : 0644);
+            regular_files_.insert(*rel);
+            files_.push_back(target);
+            ++stats_.files;
+        } else if (type == AE_IFDIR) {
+            archive_entry_set_perm(entry, 0755);
+            dirs_.insert(target);
+        } else {
+            unsafe("entry '" + name + "' is a device file, FIFO or socket");
+        }
+        dirs_.insert(target.parent_path());
+        if (archive_write_header(out_.get(), entry) < ARCHIVE_WARN) {
+            unsafe("entry '" + name + "' cannot be written: " + error(out_.get()));
+        }
+        if (type == AE_IFREG && !hardlink) copy_data(name);
+        if (archive_write_finish_entry(out_.get()) < ARCHIVE_WARN) damaged(error(out_.get()));
+        if (type == AE_IFREG && !hardlink) start_writeback(target);
+    }
+
+    void copy_data(const std::string& name) {
+        uint64_t file_bytes = 0;
+        for (;;) {
+            const void* buf = nullptr;
+            size_t size = 0;
+            la_int64_t offset = 0;
+            const int r = archive_read_data_block(in_.get(), &buf, &size, &offset);
+            if (r == ARCHIVE_EOF) return;
+            if (r < ARCHIVE_WARN) damaged(error(in_.get()));
+            file_bytes += size;
+            stats_.bytes += size;
+            if (file_bytes > limits_.max_file_bytes) {
+                unsafe("entry '" + name + "' is larger than " + std::to_string(limits_.max_file_bytes) + " bytes");
+            }
+            if (stats_.bytes > limits_.max_total_bytes) {
+                unsafe("it unpacks to more than " + std::to_string(limits_.max_total_bytes) + " bytes");
+            }
+            if (archive_write_data_block(out_.get(), buf, size, offset) < ARCHIVE_WARN) {
+                damaged(error(out_.get()));
+            }
+        }
+    }
+
+    // Starts writing a finished file to disk now, while the next one decompresses; flush_to_disk() then waits.
+    static void start_writeback(const fs::path& file) {
+        UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        if (fd) ::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+    }
+
+    void flush_to_disk() {
+        for (const auto& f : files_) fsync_path(f);
+        dirs_.insert(dest_);
+        for (const auto& d : dirs_) fsync_path(d);
+    }
+
+    fs::path archive_path_, dest_;
+    ExtractLimits limits_;
+    std::unique_ptr<archive, ReadFree> in_;
+    std::unique_ptr<archive, WriteFree> out_;
+    std::set<std::string> seen_, regular_files_;
+    std::vector<fs::path> files_;
+    std::set<fs::path> dirs_;  // every folder that gained an entry
+    ExtractStats stats_;
+};
+
+}  // namespace
+
+std::optional<std::string> safe_relative_path(std::string_view name, size_t max_bytes) {
+    if (name.size() > max_bytes || name.find('\0') != std::string_view::npos) return std::nullopt;
+    if (name.starts_with('/')) return std::nullopt;
+    std::string out;
+    for (const auto part : split(name)) {
+        if (part == ".." || part.size() > 255) return std::nullopt;
+        if (!out.empty()) out += '/';
+        out += part;
+    }
+    return out;
+}
+
+bool symlink_stays_inside(std::string_view link, std::string_view target) {
+    if (target.empty() || target.starts_with('/') || target.find('\0') != std::string_view::npos) return false;
+    // The folder holding the link is (depth) levels below the root.
+    long depth = static_cast<long>(split(link).size()) - 1;
+    bool named = false;
+    for (const auto part : split(target)) {
+        if (part == "..") {
+            // ".." after a name could climb out through a symlinked name; before any name it is plain counting.
+            if (named || --depth < 0) return false;
+        } else {
+            named = true;
+        }
+    }
+    return true;
+}
+
+ExtractStats extract_archive(const fs::path& archive, const fs::path& dest, const ExtractLimits& limits,
+                             const std::function<void(std::string_view)>& on_entry) {
+    Extractor x(archive, dest, limits);
+    return x.run(on_entry);
+}
+
+}  // namespace tsuku::install
