@@ -10,6 +10,9 @@ namespace tsuku::cli {
 void add_llm_complete(CLI::App& llm, Context& ctx);
 void add_llm_status(CLI::App& llm, Context& ctx);
 void add_llm_stop(CLI::App& llm, Context& ctx);
+// tsuku llm detect; and the hidden `tsuku __probe` that detect runs in an isolated child.
+void add_llm_detect(CLI::App& llm, Context& ctx);
+void add_probe_command(CLI::App& app, Context& ctx);
 void add_llm_manifest(CLI::App& llm, Context& ctx);
 
 // tsuku config get|set|unset|list

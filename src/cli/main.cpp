@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
     cli::add_llm_complete(*llm, ctx);
     cli::add_llm_status(*llm, ctx);
     cli::add_llm_stop(*llm, ctx);
+    cli::add_llm_detect(*llm, ctx);
+    cli::add_probe_command(app, ctx);
     cli::add_llm_manifest(*llm, ctx);
     cli::add_config_commands(app, ctx);
     try {

@@ -1,0 +1,81 @@
+// tsuku llm detect [--json] [--sysroot DIR] [--no-probe] [--refresh] [--backend B] [--probe-timeout DUR]
+#include <memory>
+
+#include "cli/commands.h"
+#include "common/duration.h"
+#include "common/error.h"
+#include "platform/detect.h"
+
+namespace fs = std::filesystem;
+
+namespace tsuku::cli {
+namespace {
+
+struct DetectCliOptions {
+    bool json = false;
+    std::string sysroot;
+    bool no_probe = false;
+    bool refresh = false;
+    std::string backend;
+    std::string probe_timeout = "5s";
+};
+
+void run(Context& ctx, const DetectCliOptions& c) {
+    platform::DetectOptions o;
+    o.system.env = ctx.env;
+    if (!c.sysroot.empty()) {
+        std::error_code ec;
+        if (!fs::is_directory(c.sysroot, ec)) {
+            throw UserError("--sysroot " + c.sysroot + " is not a folder",
+                            "pass the root of a system tree (a folder with sys/, proc/, etc/, usr/)", ExitCode::usage);
+        }
+        o.system.root = fs::canonical(c.sysroot);
+    }
+    o.run_probes = !c.no_probe;
+    o.refresh = c.refresh;
+    const auto timeout = parse_duration(c.probe_timeout);
+    if (!timeout || timeout->count() <= 0) {
+        throw UserError("--probe-timeout " + c.probe_timeout + " is not a duration", "e.g. --probe-timeout 5s",
+                        ExitCode::usage);
+    }
+    o.probe.timeout = *timeout;
+    o.probe.command = {fs::read_symlink("/proc/self/exe").string(), "__probe"};
+    if (!c.backend.empty()) {
+        o.forced = parse_backend(c.backend);
+        if (!o.forced) {
+            throw UserError("unknown backend '" + c.backend + "'", "choose one of: " + backend_names_joined(),
+                            ExitCode::usage);
+        }
+    }
+    std::string home_note;
+    if (o.system.is_live()) {
+        try {
+            o.cache_file = ctx.home().state_dir() / "detection.json";
+        } catch (const UserError& e) {
+            home_note = std::string("no cache: ") + e.what();
+        }
+    }
+    auto report = platform::detect(platform::builtin_linux_policy(), o);
+    if (report.cache_note.empty()) report.cache_note = home_note;
+    if (c.json) {
+        ctx.out << platform::to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    } else {
+        ctx.out << platform::to_text(report);
+    }
+}
+
+}  // namespace
+
+void add_llm_detect(CLI::App& llm, Context& ctx) {
+    auto c = std::make_shared<DetectCliOptions>();
+    auto* cmd = llm.add_subcommand("detect", "show the GPUs, drivers and runtimes found, and which backends can run");
+    cmd->add_flag("--json", c->json, "machine-readable output");
+    cmd->add_option("--sysroot", c->sysroot, "read this folder as the system's root (probes do not run)");
+    cmd->add_flag("--no-probe", c->no_probe, "static evidence only: do not load any driver");
+    cmd->add_flag("--refresh", c->refresh, "ignore the detection cache and probe again");
+    cmd->add_option("--backend", c->backend, "put this backend first in the chain (the default stays behind it)");
+    cmd->add_option("--probe-timeout", c->probe_timeout, "hard limit for each driver probe")->capture_default_str();
+    cmd->callback([&ctx, c] { run(ctx, *c); });
+}
+
+}  // namespace tsuku::cli

@@ -1,0 +1,59 @@
+// Fixture systems for detection tests: a temporary root folder built from a compact description (sysfs PCI
+// devices, /proc and /sys/module driver versions, os-release, libraries as minimal ELF files, Vulkan ICD
+// manifests, ld.so.cache files made by the real ldconfig), read through a platform::SystemRoot.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "platform/probe_results.h"
+#include "platform/system_root.h"
+#include "support/temp_dir.h"
+
+namespace tsuku::test {
+
+class Fixture {
+public:
+    const std::filesystem::path& root() const { return dir_->path(); }
+    std::filesystem::path at(const std::string& abs) const { return dir_->path() / abs.substr(1); }
+
+    Fixture& file(const std::string& abs, const std::string& content);
+    Fixture& symlink(const std::string& abs, const std::string& target);
+    // A file that starts with a 64-bit x86-64 (or 32-bit i386 with bits=32) ELF header.
+    Fixture& elf(const std::string& abs, int bits = 64);
+    // `real` (e.g. libcuda.so.580.82.07) as an ELF file, plus the soname link next to it.
+    Fixture& library(const std::string& dir, const std::string& soname, const std::string& real);
+    Fixture& os_release(const std::string& id, const std::string& version, const std::string& pretty);
+    Fixture& kernel(const std::string& release);
+    Fixture& pci(const std::string& address, uint16_t vendor, uint16_t device, uint32_t class_code,
+                 std::optional<std::string> driver, bool boot_vga = false);
+    Fixture& pci_vram(const std::string& address, uint64_t bytes);  // amdgpu's mem_info_vram_total
+    Fixture& module(const std::string& name, std::optional<std::string> version = std::nullopt);
+    Fixture& nvidia_driver(const std::string& version, bool open_module = false);
+    Fixture& icd(const std::string& manifest, const std::string& library_path, const std::string& api = "1.3.280");
+    // A committed cache from tests/platform/fixtures/ldcache/<name>.cache as /etc/ld.so.cache.
+    Fixture& ld_cache(const std::string& name);
+    Fixture& meminfo(uint64_t total_kib, uint64_t available_kib);
+
+    platform::SystemRoot system(std::map<std::string, std::string> env = {}) const;
+
+private:
+    std::unique_ptr<TempDir> dir_ = std::make_unique<TempDir>();  // movable: fixtures are built by functions
+};
+
+// Canned probe outcomes: what the real probe children print on such machines.
+platform::ProbeOutcome vulkan_ok(std::vector<platform::VulkanDevice> devices);
+platform::ProbeOutcome cuda_ok(int driver_version, std::vector<platform::CudaDevice> devices);
+platform::VulkanDevice vk_device(const std::string& name, const std::string& type, uint32_t vendor,
+                                 const std::string& api, uint64_t device_local_bytes,
+                                 std::optional<uint64_t> free_bytes = std::nullopt);
+platform::CudaDevice cuda_device(const std::string& name, int major, int minor, uint64_t total_bytes,
+                                 const std::string& bus);
+
+inline constexpr uint64_t GiB = uint64_t{1} << 30;
+
+}  // namespace tsuku::test
