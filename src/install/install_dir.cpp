@@ -97,6 +97,20 @@ void install_dir_atomically(const fs::path& staging, const fs::path& final_dir) 
     fs::remove_all(old, ec);
 }
 
+void install_file_atomically(const fs::path& file, const fs::path& dest) {
+    const fs::path parent = dest.parent_path();
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) {
+        throw UserError("cannot create " + parent.string() + ": " + ec.message(),
+                        "check the permissions of " + parent.parent_path().string());
+    }
+    if (::rename(file.c_str(), dest.c_str()) != 0) {
+        fail("move " + file.string() + " to " + dest.string(), errno, parent);
+    }
+    fsync_path(parent);
+}
+
 int remove_stale_staging(const fs::path& parent) {
     std::error_code ec;
     if (!fs::is_directory(parent, ec)) return 0;

@@ -17,6 +17,11 @@ std::filesystem::path make_staging_dir(const std::filesystem::path& final_dir);
 // Call it under the install lock (install_lock.h).
 void install_dir_atomically(const std::filesystem::path& staging, const std::filesystem::path& final_dir);
 
+// Moves a single verified file (e.g. a downloaded model from cache/downloads/) to `dest` with one rename, replacing
+// any previous file atomically, and flushes the folder. Both must be on the same file system (both under
+// $TSUKU_HOME). Creates dest's parent folders.
+void install_file_atomically(const std::filesystem::path& file, const std::filesystem::path& dest);
+
 // Deletes what killed installs left in `parent` (staging folders, swapped-out old trees; an old tree whose final
 // folder is missing is put back instead). Call under the install lock. Returns how many it handled.
 int remove_stale_staging(const std::filesystem::path& parent);

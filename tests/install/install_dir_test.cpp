@@ -46,6 +46,17 @@ TEST(InstallDir, FreshInstallThenAtomicReplace) {
     EXPECT_EQ(names_in(final_dir.parent_path()), std::vector<std::string>{"cpu"}) << "no staging or old tree left";
 }
 
+TEST(InstallDir, AFileIsMovedIntoPlaceReplacingTheOldOne) {
+    TempDir root;
+    write_file(root / "download", "new model");
+    install_file_atomically(root / "download", root / "models" / "m.gguf");
+    EXPECT_EQ(read_file(root / "models" / "m.gguf"), "new model");
+    write_file(root / "download2", "newer model");
+    install_file_atomically(root / "download2", root / "models" / "m.gguf");
+    EXPECT_EQ(read_file(root / "models" / "m.gguf"), "newer model");
+    EXPECT_FALSE(fs::exists(root / "download2"));
+}
+
 TEST(InstallDir, StagingFoldersAreHiddenBesideTheTarget) {
     TempDir root;
     const fs::path staging = make_staging_dir(root / "cpu");
