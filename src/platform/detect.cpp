@@ -1,6 +1,7 @@
 #include "platform/detect.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "common/error.h"
 #include "common/version.h"
@@ -40,6 +41,7 @@ const BackendVerdict* DetectionReport::verdict(Backend b) const {
 }
 
 DetectionReport detect(const PlatformPolicy& policy, const DetectOptions& o) {
+    const auto start = std::chrono::steady_clock::now();
     DetectionReport r;
     r.forced = o.forced;
     r.evidence = gather_static_evidence(o.system, policy);
@@ -110,6 +112,8 @@ DetectionReport detect(const PlatformPolicy& policy, const DetectOptions& o) {
 
     r.backends = evaluate_backends(policy, r.evidence, r.vulkan, r.cuda);
     r.chain = resolve_chain(policy, r.backends, o.forced);
+    r.elapsed_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
     return r;
 }
 

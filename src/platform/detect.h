@@ -47,6 +47,7 @@ struct DetectionReport {
     std::string cache;       // "hit", "miss", "refresh", "off"
     std::string probes;      // "ran", "cached", or why they did not run
     std::string cache_note;  // e.g. why the cache could not be written
+    int64_t elapsed_us = 0;  // time spent in detect(): what the benchmark separates from process start-up
 
     const BackendVerdict* verdict(Backend b) const;
 };

@@ -180,14 +180,15 @@ std::vector<IsolatedResult> run_isolated(const std::vector<IsolatedCommand>& com
         for (size_t k = 0; k < fds.size(); ++k) {
             Child& c = children[owner[k].first];
             if (owner[k].second != 0 || !(fds[k].revents & POLLIN) || c.reaped) continue;
-            // Exited: take what is left in the pipes without waiting for EOF (a forked helper may hold them).
+            // Exited (a zombie until reaped, so its group id cannot be reused yet): kill whatever it left behind
+            // in its group, take what is in the pipes without waiting for EOF (a helper may hold them), reap.
+            ::kill(-c.pid, SIGKILL);
             if (c.out) drain(c.out, c.result.out, max_output, false);
             if (c.err) drain(c.err, c.result.err, max_output, true);
             int status = 0;
             while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
             }
             finish(c, status);
-            ::kill(-c.pid, SIGKILL);  // anything it left behind in its group
             c.result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - c.start);
         }
     }

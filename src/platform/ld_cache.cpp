@@ -31,12 +31,12 @@ T load(std::string_view data, size_t off) {
 }
 
 // A NUL-terminated string at `off` inside data[base…].
-std::string string_at(std::string_view data, size_t base, uint32_t off) {
+std::string_view string_at(std::string_view data, size_t base, uint32_t off) {
     const size_t at = base + off;
     if (base > data.size() || off >= data.size() - base) throw LdCacheError("string offset outside ld.so.cache");
     const void* nul = std::memchr(data.data() + at, '\0', data.size() - at);
     if (!nul) throw LdCacheError("unterminated string in ld.so.cache");
-    return std::string(data.data() + at, static_cast<const char*>(nul));
+    return std::string_view(data.data() + at, static_cast<size_t>(static_cast<const char*>(nul) - (data.data() + at)));
 }
 
 void read_new(std::string_view data, size_t start, LdCache& out) {
@@ -54,7 +54,7 @@ void read_new(std::string_view data, size_t start, LdCache& out) {
         entry.soname = string_at(data, start, load<uint32_t>(data, e + 4));
         entry.path = string_at(data, start, load<uint32_t>(data, e + 8));
         entry.hwcap = load<uint64_t>(data, e + 16);
-        out.entries.push_back(std::move(entry));
+        out.entries.push_back(entry);
     }
 }
 
@@ -88,15 +88,17 @@ std::optional<std::string> LdCache::find(std::string_view soname) const {
             continue;
         }
         // Entries with hwcaps are optimised copies for some CPUs; the plain one always loads.
-        if (e.hwcap == 0) return e.path;
+        if (e.hwcap == 0) return std::string(e.path);
         if (!first) first = &e;
     }
-    if (first) return first->path;
+    if (first) return std::string(first->path);
     return std::nullopt;
 }
 
-LdCache parse_ld_cache(std::string_view data) {
+LdCache parse_ld_cache(std::string bytes) {
     LdCache out;
+    out.data = std::make_shared<const std::string>(std::move(bytes));
+    const std::string_view data = *out.data;
     if (data.substr(0, kNewMagic.size()) == kNewMagic) {
         out.format = LdCache::Format::new_format;
         read_new(data, 0, out);
@@ -121,7 +123,7 @@ LdCache parse_ld_cache(std::string_view data) {
         // String offsets of the old format count from the end of its entry table.
         entry.soname = string_at(data, old_end, load<uint32_t>(data, e + 4));
         entry.path = string_at(data, old_end, load<uint32_t>(data, e + 8));
-        out.entries.push_back(std::move(entry));
+        out.entries.push_back(entry);
     }
     return out;
 }
@@ -129,7 +131,7 @@ LdCache parse_ld_cache(std::string_view data) {
 LdCache load_ld_cache(const std::filesystem::path& file) {
     const auto bytes = read_small_file(file, size_t{64} << 20);
     if (!bytes) throw LdCacheError("cannot read " + file.string());
-    return parse_ld_cache(*bytes);
+    return parse_ld_cache(std::move(*bytes));
 }
 
 }  // namespace tsuku::platform

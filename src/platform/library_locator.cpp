@@ -101,9 +101,9 @@ LibraryLocator::LibraryLocator(const SystemRoot& sys, std::optional<LdCache> cac
 }
 
 bool LibraryLocator::fill_if_present(LibraryLocation& loc, const std::string& file, std::string_view source,
-                                     bool visible) const {
+                                     bool visible, bool check_elf) const {
     const auto real = resolve_in_root(sys_, sys_.at(file));
-    if (!real || !is_native_elf(*real)) return false;
+    if (!real || (check_elf && !is_native_elf(*real))) return false;
     loc.path = file;
     loc.source = std::string(source);
     loc.loader_visible = visible;
@@ -121,17 +121,17 @@ LibraryLocation LibraryLocator::locate(const std::string& soname) const {
     LibraryLocation loc;
     loc.soname = soname;
     for (const auto& dir : ld_library_path_) {
-        if (fill_if_present(loc, dir + "/" + soname, "LD_LIBRARY_PATH", true)) return loc;
+        if (fill_if_present(loc, dir + "/" + soname, "LD_LIBRARY_PATH", true, true)) return loc;
     }
     if (cache_) {
         if (auto p = cache_->find(soname)) {
-            if (fill_if_present(loc, *p, "ld.so.cache", true)) return loc;
-            loc.notes.push_back("ld.so.cache lists " + *p + " but the file is missing or not a " + TSUKU_MULTIARCH +
-                                " library (run ldconfig)");
+            // The cache entry's flags already say 64-bit, this architecture.
+            if (fill_if_present(loc, *p, "ld.so.cache", true, false)) return loc;
+            loc.notes.push_back("ld.so.cache lists " + *p + " but the file is gone (run ldconfig)");
         }
     }
     for (const auto& [dir, label] : table_dirs_) {
-        if (fill_if_present(loc, dir + "/" + soname, label, false)) return loc;
+        if (fill_if_present(loc, dir + "/" + soname, label, false, true)) return loc;
     }
     return loc;
 }

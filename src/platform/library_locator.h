@@ -69,7 +69,8 @@ public:
     const std::vector<std::pair<std::string, std::string_view>>& table_dirs() const { return table_dirs_; }
 
 private:
-    bool fill_if_present(LibraryLocation& loc, const std::string& dir, std::string_view source, bool visible) const;
+    bool fill_if_present(LibraryLocation& loc, const std::string& file, std::string_view source, bool visible,
+                         bool check_elf) const;
     const SystemRoot& sys_;
     std::optional<LdCache> cache_;
     std::vector<std::string> ld_library_path_;

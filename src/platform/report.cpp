@@ -118,6 +118,7 @@ json to_json(const DetectionReport& r) {
     j["fingerprint"] = r.fingerprint;
     j["cache"] = r.cache;
     if (!r.cache_note.empty()) j["cache_note"] = r.cache_note;
+    j["detect_us"] = r.elapsed_us;
     return j;
 }
 

@@ -424,6 +424,18 @@ TEST(Distro, AmdOnlyRunsVulkan) {
     ASSERT_EQ(run.requests.size(), 1u);  // nothing to probe for CUDA
 }
 
+TEST(Distro, AStaleCacheEntryIsNotALibrary) {
+    Fixture f;
+    f.ld_cache("debian.new").library("/usr/lib/x86_64-linux-gnu", "libvulkan.so.1", "libvulkan.so.1.4.313");
+    const auto r = sysroot_detect(f);  // the cache lists libcuda.so.1, but the driver was removed
+    const auto* cuda = r.evidence.library("libcuda.so.1");
+    EXPECT_FALSE(cuda->path);
+    ASSERT_EQ(cuda->notes.size(), 1u);
+    EXPECT_NE(cuda->notes[0].find("run ldconfig"), std::string::npos);
+    EXPECT_NE(detail(r, Backend::cuda, Reason::library_missing).find("run ldconfig"), std::string::npos);
+    EXPECT_TRUE(r.evidence.library("libvulkan.so.1")->path);
+}
+
 TEST(Distro, AmdApuIsIntegrated) {
     Fixture f;
     f.pci("0000:c4:00.0", 0x1002, 0x15bf, kVga, "amdgpu", true).pci_vram("0000:c4:00.0", 512 << 20);

@@ -20,7 +20,7 @@ using Pairs = std::set<std::pair<std::string, std::string>>;
 Pairs native(const LdCache& c) {
     Pairs out;
     for (const auto& e : c.entries) {
-        if (e.flags == native_ld_cache_flags()) out.emplace(e.soname, e.path);
+        if (e.flags == native_ld_cache_flags()) out.emplace(std::string(e.soname), std::string(e.path));
     }
     return out;
 }
@@ -104,6 +104,12 @@ TEST(LdCache, OldAndCompatCachesOfThisMachineReadLikeTheNewOne) {
 
 TEST(LdCache, MalformedCachesAreRefusedNotTrusted) {
     const std::string good = *read_small_file(fs::path(TSUKU_PLATFORM_FIXTURES) / "ldcache/ubuntu.new.cache");
+    // Entries point into the cache's own copy of the bytes: they outlive the input and survive copies.
+    const LdCache copy = [&] {
+        const LdCache original = parse_ld_cache(good);
+        return original;
+    }();
+    EXPECT_EQ(copy.find("libvulkan.so.1"), "/usr/lib/x86_64-linux-gnu/libvulkan.so.1");
     EXPECT_THROW(parse_ld_cache(""), LdCacheError);
     EXPECT_THROW(parse_ld_cache("not a cache at all, but long enough to look like one"), LdCacheError);
     EXPECT_THROW(parse_ld_cache(good.substr(0, 30)), LdCacheError);  // header cut
