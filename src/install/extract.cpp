@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <vector>
@@ -104,7 +105,7 @@ private:
             if (type == AE_IFDIR) return;  // "./": the destination itself
             unsafe("entry '" + name + "' names the destination folder itself");
         }
-        if (type != AE_IFDIR && !seen_.insert(*rel).second) unsafe("entry '" + name + "' appears twice");
+        claim(*rel, type == AE_IFDIR, name);
 
         const fs::path target = dest_ / *rel;
         // libarchive needs the names it writes to be ours: the validated path, never the archive's text.
@@ -146,6 +147,18 @@ private:
         if (type == AE_IFREG && !hardlink) start_writeback(target);
     }
 
+    // Each path is one thing: a folder may be named again, anything else only once, and nothing may be created
+    // where a folder must be (or under a file). libarchive would otherwise skip such entries silently.
+    void claim(const std::string& rel, bool is_dir, const std::string& name) {
+        for (size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1)) {
+            const auto [it, fresh] = kinds_.emplace(rel.substr(0, slash), true);
+            if (!fresh && !it->second)
+                unsafe("entry '" + name + "' is inside '" + it->first + "', which is not a folder");
+        }
+        const auto [it, fresh] = kinds_.emplace(rel, is_dir);
+        if (!fresh && !(is_dir && it->second)) unsafe("entry '" + name + "' appears twice");
+    }
+
     void copy_data(const std::string& name) {
         uint64_t file_bytes = 0;
         for (;;) {
@@ -185,7 +198,8 @@ private:
     ExtractLimits limits_;
     std::unique_ptr<archive, ReadFree> in_;
     std::unique_ptr<archive, WriteFree> out_;
-    std::set<std::string> seen_, regular_files_;
+    std::map<std::string, bool> kinds_;  // every path the archive names or implies: true for a folder
+    std::set<std::string> regular_files_;
     std::vector<fs::path> files_;
     std::set<fs::path> dirs_;  // every folder that gained an entry
     ExtractStats stats_;

@@ -153,10 +153,23 @@ TEST_F(ExtractTest, RefusesDevicesAndFifos) {
     EXPECT_FALSE(fs::exists(fs::symlink_status(dest() / "pipe")));
 }
 
-TEST_F(ExtractTest, RefusesDuplicateEntries) {
-    const auto err = extract({tar_file("a", "first"), tar_file("a", "second")});
+TEST_F(ExtractTest, RefusesDuplicateAndConflictingEntries) {
+    auto err = extract({tar_file("a", "first"), tar_file("a", "second")});
     EXPECT_NE(err.find("twice"), std::string::npos) << err;
     EXPECT_EQ(read_file(dest() / "a"), "first");
+    // A file where a folder already is (named or implied), and a file under a file.
+    for (const auto& entries : std::vector<std::vector<TarEntry>>{{tar_dir("lib/"), tar_file("lib", "x")},
+                                                                  {tar_file("lib/x", "x"), tar_file("lib", "x")},
+                                                                  {tar_file("lib", "x"), tar_file("lib/x", "x")}}) {
+        fs::remove_all(dest());
+        fs::create_directories(dest());
+        err = extract(entries);
+        EXPECT_FALSE(err.empty()) << entries[0].name << ", " << entries[1].name;
+    }
+    // A folder named twice is fine.
+    fs::remove_all(dest());
+    fs::create_directories(dest());
+    EXPECT_EQ(extract({tar_dir("lib/"), tar_file("lib/x", "x"), tar_dir("./lib")}), "");
 }
 
 TEST_F(ExtractTest, EnforcesLimits) {
