@@ -1,4 +1,5 @@
 // tsuku llm detect [--json] [--sysroot DIR] [--no-probe] [--refresh] [--backend B] [--probe-timeout DUR]
+// The chain honours llm.backend and llm.fallback from the config; --backend overrides llm.backend.
 #include <memory>
 
 #include "cli/commands.h"
@@ -40,19 +41,27 @@ void run(Context& ctx, const DetectCliOptions& c) {
     }
     o.probe.timeout = *timeout;
     o.probe.command = {fs::read_symlink("/proc/self/exe").string(), "__probe"};
+    std::string home_note;
+    std::optional<Home> home;
+    try {
+        home = ctx.home();
+    } catch (const UserError& e) {
+        home_note = std::string("no cache, no config: ") + e.what();
+    }
+    if (home) {
+        // llm.backend and llm.fallback, like every command that chooses a backend (a broken config is an error).
+        const auto config = ctx.config();
+        o.forced = config.backend();
+        o.forced_by = "llm.backend";
+        o.fallback = config.fallback_enabled();
+        if (o.system.is_live()) o.cache_file = home->state_dir() / "detection.json";
+    }
     if (!c.backend.empty()) {
         o.forced = parse_backend(c.backend);
+        o.forced_by = "--backend";
         if (!o.forced) {
             throw UserError("unknown backend '" + c.backend + "'", "choose one of: " + backend_names_joined(),
                             ExitCode::usage);
-        }
-    }
-    std::string home_note;
-    if (o.system.is_live()) {
-        try {
-            o.cache_file = ctx.home().state_dir() / "detection.json";
-        } catch (const UserError& e) {
-            home_note = std::string("no cache: ") + e.what();
         }
     }
     auto report = platform::detect(platform::builtin_linux_policy(), o);
@@ -73,7 +82,8 @@ void add_llm_detect(CLI::App& llm, Context& ctx) {
     cmd->add_option("--sysroot", c->sysroot, "read this folder as the system's root (probes do not run)");
     cmd->add_flag("--no-probe", c->no_probe, "static evidence only: do not load any driver");
     cmd->add_flag("--refresh", c->refresh, "ignore the detection cache and probe again");
-    cmd->add_option("--backend", c->backend, "put this backend first in the chain (the default stays behind it)");
+    cmd->add_option("--backend", c->backend,
+                    "put this backend first in the chain (the default stays behind it); overrides llm.backend");
     cmd->add_option("--probe-timeout", c->probe_timeout, "hard limit for each driver probe")->capture_default_str();
     cmd->callback([&ctx, c] { run(ctx, *c); });
 }

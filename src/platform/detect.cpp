@@ -44,6 +44,8 @@ DetectionReport detect(const PlatformPolicy& policy, const DetectOptions& o) {
     const auto start = std::chrono::steady_clock::now();
     DetectionReport r;
     r.forced = o.forced;
+    r.forced_by = o.forced ? o.forced_by : "";
+    r.fallback = o.fallback;
     r.evidence = gather_static_evidence(o.system, policy);
     r.fingerprint = fingerprint(r.evidence);
     r.cache = "off";
@@ -111,7 +113,7 @@ DetectionReport detect(const PlatformPolicy& policy, const DetectOptions& o) {
     }
 
     r.backends = evaluate_backends(policy, r.evidence, r.vulkan, r.cuda);
-    r.chain = resolve_chain(policy, r.backends, o.forced);
+    r.chain = resolve_chain(policy, r.backends, o.forced, o.fallback);
     r.elapsed_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
     return r;

@@ -32,6 +32,8 @@ struct DetectOptions {
     std::optional<std::filesystem::path> cache_file;  // state/detection.json; nullopt: no cache
     bool refresh = false;                             // ignore the cache (and rewrite it)
     std::optional<Backend> forced;                    // --backend / llm.backend
+    std::string forced_by = "--backend";              // what forced it, for the report
+    bool fallback = true;                             // llm.fallback: false leaves only the first backend
     // Replaces run_probes(); also allowed with a fixture root, whose tests supply what its probes would print.
     ProbeRunnerFn probe_runner;
 };
@@ -43,6 +45,8 @@ struct DetectionReport {
     std::vector<BackendVerdict> backends;
     std::vector<Backend> chain;
     std::optional<Backend> forced;
+    std::string forced_by;
+    bool fallback = true;
     std::string fingerprint;
     std::string cache;       // "hit", "miss", "refresh", "off"
     std::string probes;      // "ran", "cached", or why they did not run

@@ -115,6 +115,8 @@ json to_json(const DetectionReport& r) {
     j["chain"] = json::array();
     for (Backend b : r.chain) j["chain"].push_back(backend_name(b));
     j["forced"] = r.forced ? json(backend_name(*r.forced)) : json(nullptr);
+    if (r.forced) j["forced_by"] = r.forced_by;
+    j["fallback"] = r.fallback;
     j["fingerprint"] = r.fingerprint;
     j["cache"] = r.cache;
     if (!r.cache_note.empty()) j["cache_note"] = r.cache_note;
@@ -226,7 +228,8 @@ std::string to_text(const DetectionReport& r) {
     }
     out << "\nchain     ";
     for (size_t i = 0; i < r.chain.size(); ++i) out << (i ? " -> " : "") << backend_name(r.chain[i]);
-    if (r.forced) out << "   (" << backend_name(*r.forced) << " forced by --backend)";
+    if (r.forced) out << "   (" << backend_name(*r.forced) << " forced by " << r.forced_by << ")";
+    if (!r.fallback) out << "   (llm.fallback = off)";
     out << "\nfingerprint " << r.fingerprint << "  (cache " << r.cache << ")\n";
     if (!r.cache_note.empty()) out << "note: " << r.cache_note << "\n";
     return out.str();

@@ -332,7 +332,7 @@ std::vector<BackendVerdict> evaluate_backends(const PlatformPolicy& policy, cons
 }
 
 std::vector<Backend> resolve_chain(const PlatformPolicy& policy, const std::vector<BackendVerdict>& verdicts,
-                                   std::optional<Backend> forced) {
+                                   std::optional<Backend> forced, bool fallback) {
     std::vector<Backend> chain;
     if (forced) {
         const auto all = policy_backends(policy);
@@ -356,6 +356,7 @@ std::vector<Backend> resolve_chain(const PlatformPolicy& policy, const std::vect
     if (std::find(chain.begin(), chain.end(), policy.default_backend) == chain.end()) {
         chain.push_back(policy.default_backend);
     }
+    if (!fallback) chain.resize(1);
     return chain;
 }
 

@@ -31,10 +31,11 @@ struct BackendVerdict {
 std::vector<BackendVerdict> evaluate_backends(const PlatformPolicy& policy, const StaticEvidence& evidence,
                                               const ProbeOutcome& vulkan, const ProbeOutcome& cuda);
 
-// `forced` (--backend, later llm.backend) goes first whatever its verdict, with the default behind it. Throws
-// UserError when the policy has no such backend on this platform.
+// `forced` (--backend, llm.backend) goes first whatever its verdict, with the default behind it. `fallback`
+// false (llm.fallback = off) keeps only the first backend. Throws UserError when the policy has no such backend
+// on this platform.
 std::vector<Backend> resolve_chain(const PlatformPolicy& policy, const std::vector<BackendVerdict>& verdicts,
-                                   std::optional<Backend> forced);
+                                   std::optional<Backend> forced, bool fallback = true);
 
 std::string format_bytes(uint64_t bytes);  // "2.0 GiB", "512 MiB"
 

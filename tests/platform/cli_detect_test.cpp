@@ -154,6 +154,19 @@ TEST_F(DetectCli, BackendFlagPutsItFirst) {
     EXPECT_NE(r.err.find("unknown backend"), std::string::npos) << r.err;
 }
 
+TEST_F(DetectCli, TheConfigChoosesTheBackendAndTheFlagOverridesIt) {
+    ASSERT_EQ(tsuku({"config", "set", "llm.backend", "vulkan"}).exit_code, 0);
+    auto j = detect_json({"--no-probe"});
+    EXPECT_EQ(j["chain"], json::array({"vulkan", "cpu"}));
+    EXPECT_EQ(j["forced_by"], "llm.backend");
+    EXPECT_EQ(detect_json({"--no-probe", "--backend", "cuda"})["chain"], json::array({"cuda", "cpu"}));
+
+    ASSERT_EQ(tsuku({"config", "set", "llm.fallback", "off"}).exit_code, 0);
+    j = detect_json({"--no-probe"});
+    EXPECT_EQ(j["chain"], json::array({"vulkan"}));  // no automatic fallback: cpu is not behind it
+    EXPECT_FALSE(j["fallback"].get<bool>());
+}
+
 TEST_F(DetectCli, ABrokenDriverProbeLeavesDetectTruthful) {
     auto j = detect_json({"--refresh"}, {{"TSUKU_PROBE_FAULT", "vulkan:crash"}});
     if (j["libraries"]["libvulkan.so.1"].is_null()) GTEST_SKIP() << "no Vulkan loader here";
