@@ -22,9 +22,11 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Sample {
-    double seconds;
+    double seconds;  // end to end, through gRPC
     int input_tokens;
     int output_tokens;
+    double server_prompt_ms;  // the server's own timing (no IPC)
+    double server_generation_ms;
 };
 
 Sample timed_complete(v1::InferenceService::Stub& stub, const std::string& prompt, int max_tokens) {
@@ -42,7 +44,8 @@ Sample timed_complete(v1::InferenceService::Stub& stub, const std::string& promp
         std::fprintf(stderr, "server-tokens: Complete failed: %s\n", s.error_message().c_str());
         std::exit(1);
     }
-    return {sec, resp.usage().input_tokens(), resp.usage().output_tokens()};
+    return {sec, resp.usage().input_tokens(), resp.usage().output_tokens(), resp.timing().prompt_ms(),
+            resp.timing().generation_ms()};
 }
 
 double median(std::vector<double> v) {
@@ -84,7 +87,7 @@ int main(int argc, char** argv) {
     std::string prompt;
     for (int i = 0; i < prompt_words; ++i) prompt += "word" + std::to_string(i % 50) + " ";
     timed_complete(*stub, prompt, 4);  // warm-up
-    std::vector<double> pp, tg;
+    std::vector<double> pp, tg, server_pp, server_tg;
     int input_tokens = 0, generated = 0;
     for (int r = 0; r < runs; ++r) {
         const auto one = timed_complete(*stub, prompt, 1);
@@ -92,12 +95,17 @@ int main(int argc, char** argv) {
         input_tokens = one.input_tokens;
         generated = full.output_tokens;
         pp.push_back(one.input_tokens / one.seconds);
-        if (full.output_tokens > 1) tg.push_back((full.output_tokens - 1) / std::max(1e-9, full.seconds - one.seconds));
+        server_pp.push_back(one.input_tokens / std::max(1e-9, one.server_prompt_ms / 1000));
+        if (full.output_tokens > 1) {
+            tg.push_back((full.output_tokens - 1) / std::max(1e-9, full.seconds - one.seconds));
+            server_tg.push_back((full.output_tokens - 1) / std::max(1e-9, full.server_generation_ms / 1000));
+        }
     }
     std::printf(
-        "{\"prompt_tokens\":%d,\"prompt_tps\":%.3f,\"gen_tokens\":%d,\"gen_tps\":%.3f,\"runs\":%d,"
-        "\"startup_ms\":%lld}\n",
-        input_tokens, median(pp), generated, median(tg), runs, static_cast<long long>(start.elapsed.count()));
+        "{\"prompt_tokens\":%d,\"prompt_tps\":%.3f,\"gen_tokens\":%d,\"gen_tps\":%.3f,\"server_prompt_tps\":%.3f,"
+        "\"server_gen_tps\":%.3f,\"runs\":%d,\"startup_ms\":%lld}\n",
+        input_tokens, median(pp), generated, median(tg), median(server_pp), median(server_tg), runs,
+        static_cast<long long>(start.elapsed.count()));
     ::kill(proc.pid(), SIGTERM);
     tsuku::lifecycle::wait_for_exit(proc.pid(), std::chrono::seconds(30));
     proc.kill_and_reap();

@@ -68,10 +68,11 @@ public:
 
     const Home& home() const noexcept { return home_; }
 
-private:
     // A server that holds the lock but does not accept connections is starting by itself or shutting down:
     // wait for it to exit (bounded) before starting another.
     void wait_out_unready_server(std::chrono::milliseconds timeout) const;
+
+private:
     Home home_;
 };
 

@@ -1,6 +1,7 @@
 #include "server/engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <random>
 #include <thread>
 
@@ -106,7 +107,10 @@ CompletionOutput Engine::complete(const CompletionInput& in, const std::function
         throw RequestError("the prompt is " + std::to_string(tokens.size()) + " tokens but the context holds " +
                            std::to_string(n_ctx_) + ": shorten the conversation or the system prompt");
     }
+    const auto t0 = std::chrono::steady_clock::now();
     decode_prompt(tokens);
+    const auto t1 = std::chrono::steady_clock::now();
+    out.prompt_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
 
     const llama_vocab* vocab = llama_model_get_vocab(model_.get());
     auto sampler = make_sampler(static_cast<uint32_t>(seed_state_++));
@@ -133,6 +137,7 @@ CompletionOutput Engine::complete(const CompletionInput& in, const std::function
         }
         ++position;
     }
+    out.generation_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
     out.text = sanitize_utf8(raw);
     return out;
 }

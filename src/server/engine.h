@@ -36,6 +36,8 @@ struct CompletionOutput {
     StopReason stop = StopReason::end_turn;
     int input_tokens = 0;
     int output_tokens = 0;
+    double prompt_ms = 0;
+    double generation_ms = 0;
 };
 
 // The request cannot be served as asked (e.g. the prompt is longer than the context). what() is for the client.

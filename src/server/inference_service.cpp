@@ -33,6 +33,8 @@ grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::
         response->set_stop_reason(stop_reason_name(out.stop));
         response->mutable_usage()->set_input_tokens(out.input_tokens);
         response->mutable_usage()->set_output_tokens(out.output_tokens);
+        response->mutable_timing()->set_prompt_ms(out.prompt_ms);
+        response->mutable_timing()->set_generation_ms(out.generation_ms);
         spdlog::info("complete: {} prompt tokens, {} generated, stop {}", out.input_tokens, out.output_tokens,
                      stop_reason_name(out.stop));
         return grpc::Status::OK;

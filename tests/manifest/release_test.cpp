@@ -75,7 +75,9 @@ TEST(Release, PackagesMatchTheEmbeddedChecksumsAndCarryAMatchingVariantJson) {
         EXPECT_TRUE(entries.count("tsuku-llm"));
         EXPECT_FALSE(entries.count("libllama-common.so")) << "the server does not use it";
         const std::string lib(backend_info(backend).ggml_library);
-        if (!lib.empty()) EXPECT_TRUE(entries.count(lib)) << lib;
+        if (!lib.empty()) {
+            EXPECT_TRUE(entries.count(lib)) << lib;
+        }
     }
 }
 

@@ -1,0 +1,77 @@
+#include "lifecycle/failure_memory.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/home.h"
+#include "install/durable_file.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace tsuku::lifecycle {
+
+std::vector<FailureRecord> FailureMemory::load() const {
+    std::vector<FailureRecord> out;
+    std::ifstream in(file_);
+    if (!in) return out;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    // Our own cache: an unreadable file is treated as empty (it only costs one retry of a failing variant).
+    const json j = json::parse(ss.str(), nullptr, false);
+    if (!j.is_object() || !j.contains("failures") || !j["failures"].is_array()) return out;
+    for (const auto& e : j["failures"]) {
+        if (!e.is_object()) continue;
+        FailureRecord r;
+        r.backend = e.value("backend", "");
+        r.reason = e.value("reason", "");
+        r.detail = e.value("detail", "");
+        r.fingerprint = e.value("fingerprint", "");
+        r.unix_time = e.value("time", int64_t{0});
+        if (!r.backend.empty() && !r.fingerprint.empty()) out.push_back(r);
+    }
+    return out;
+}
+
+void FailureMemory::save(const std::vector<FailureRecord>& records) const {
+    json j = {{"failures", json::array()}};
+    for (const auto& r : records) {
+        j["failures"].push_back({{"backend", r.backend},
+                                 {"reason", r.reason},
+                                 {"detail", r.detail},
+                                 {"fingerprint", r.fingerprint},
+                                 {"time", r.unix_time}});
+    }
+    ensure_private_dir(file_.parent_path());
+    install::write_file_atomically(file_, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
+}
+
+std::vector<FailureRecord> FailureMemory::for_fingerprint(const std::string& fingerprint) const {
+    std::vector<FailureRecord> out;
+    for (auto& r : load()) {
+        if (r.fingerprint == fingerprint) out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::optional<FailureRecord> FailureMemory::find(const std::string& backend, const std::string& fingerprint) const {
+    for (auto& r : for_fingerprint(fingerprint)) {
+        if (r.backend == backend) return r;
+    }
+    return std::nullopt;
+}
+
+void FailureMemory::record(const FailureRecord& r) {
+    auto records = for_fingerprint(r.fingerprint);
+    std::erase_if(records, [&](const FailureRecord& o) { return o.backend == r.backend; });
+    records.push_back(r);
+    save(records);
+}
+
+void FailureMemory::forget_all() {
+    std::error_code ec;
+    fs::remove(file_, ec);
+}
+
+}  // namespace tsuku::lifecycle

@@ -1,0 +1,41 @@
+// Which variant failed on which hardware (state/failures.json). A variant that could not start is skipped on the
+// next start on the same hardware fingerprint; a new fingerprint (a driver update, a new GPU) or
+// `tsuku llm detect --refresh` forgets it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tsuku::lifecycle {
+
+struct FailureRecord {
+    std::string backend;
+    std::string reason;       // a BackendFailure code, or "crashed" / "start_timeout"
+    std::string detail;       // the driver's / loader's own words
+    std::string fingerprint;  // hardware fingerprint it failed on
+    int64_t unix_time = 0;
+};
+
+class FailureMemory {
+public:
+    explicit FailureMemory(std::filesystem::path file) : file_(std::move(file)) {}
+
+    // The records of this fingerprint (others are stale: the hardware or drivers changed).
+    std::vector<FailureRecord> for_fingerprint(const std::string& fingerprint) const;
+    std::optional<FailureRecord> find(const std::string& backend, const std::string& fingerprint) const;
+    // Keeps one record per backend and fingerprint; drops records of other fingerprints.
+    void record(const FailureRecord& r);
+    void forget_all();
+
+    const std::filesystem::path& file() const noexcept { return file_; }
+
+private:
+    std::vector<FailureRecord> load() const;
+    void save(const std::vector<FailureRecord>& records) const;
+    std::filesystem::path file_;
+};
+
+}  // namespace tsuku::lifecycle

@@ -1,0 +1,98 @@
+#include "resolve/model_choice.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/error.h"
+
+namespace fs = std::filesystem;
+
+namespace tsuku::resolve {
+
+std::string format_mib(uint64_t bytes) {
+    char buf[32];
+    if (bytes >= (10ull << 30)) {
+        std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1ull << 30));
+    } else {
+        std::snprintf(buf, sizeof buf, "%llu MiB", static_cast<unsigned long long>(bytes >> 20));
+    }
+    return buf;
+}
+
+uint64_t usable_bytes(const MemoryBudget& b, std::string* how) {
+    uint64_t base = 0;
+    std::string note;
+    if (b.free_bytes) {
+        base = *b.free_bytes;
+        note = format_mib(base) + " free (" + b.source + ")";
+    } else if (b.total_bytes) {
+        // No free figure (e.g. a Vulkan driver without VK_EXT_memory_budget): assume a fifth is already in use.
+        base = *b.total_bytes / 5 * 4;
+        note = "no free-memory figure; assuming 80% of " + format_mib(*b.total_bytes) + " (" + b.source + ")";
+    }
+    const uint64_t margin = std::max<uint64_t>(base / 10, 256ull << 20);
+    const uint64_t usable = base > margin ? base - margin : 0;
+    if (how) *how = note + ", " + format_mib(usable) + " usable after a safety margin";
+    return usable;
+}
+
+ModelChoice choose_model(const manifest::Manifest& m, const MemoryBudget& budget, const ModelSetting& setting,
+                         const std::function<bool(const manifest::Model&)>& present, const fs::path& models_dir) {
+    ModelChoice c;
+    std::string how;
+    const uint64_t usable = usable_bytes(budget, &how);
+    auto need = [&](const manifest::Model& mo) {
+        return budget.backend == "cpu" ? mo.min_ram_bytes : mo.min_vram_bytes;
+    };
+    auto path_of = [&](const manifest::Model& mo) { return models_dir / (mo.name + ".gguf"); };
+
+    if (setting.value != "auto") {
+        if (const auto* mo = m.model(setting.value)) {
+            c.model = mo;
+            c.path = path_of(*mo);
+            c.needs_download = !present(*mo);
+            c.why = "llm.model names " + mo->name;
+            if (need(*mo) > usable) {
+                c.why += " (warning: it needs about " + format_mib(need(*mo)) + "; " + how + ")";
+            }
+            return c;
+        }
+        if (setting.value.find('/') != std::string::npos || setting.value.ends_with(".gguf")) {
+            c.path = fs::absolute(setting.value);
+            c.why = "llm.model is the file " + c.path.string();
+            return c;
+        }
+        std::string names;
+        for (const auto& mo : m.models) names += (names.empty() ? "" : ", ") + mo.name;
+        throw UserError("llm.model '" + setting.value + "' is neither a known model nor a .gguf path",
+                        "use auto, one of: " + names + ", or the path of a .gguf file");
+    }
+
+    // Largest first: the bigger the model that fits, the better the answers.
+    std::vector<const manifest::Model*> by_size;
+    for (const auto& mo : m.models) by_size.push_back(&mo);
+    std::sort(by_size.begin(), by_size.end(),
+              [](const auto* a, const auto* b) { return a->artifact.size > b->artifact.size; });
+    for (const auto* mo : by_size) {
+        if (need(*mo) > usable) continue;
+        if (!c.best_fit && !mo->synthetic) c.best_fit = mo;
+        if (!c.model && present(*mo)) c.model = mo;
+    }
+    if (!c.model) {
+        const auto* smallest = by_size.empty() ? nullptr : by_size.back();
+        throw UserError(
+            "not enough memory for any model on " + budget.backend + ": " + how +
+                (smallest ? "; the smallest, " + smallest->name + ", needs about " + format_mib(need(*smallest)) : ""),
+            "free some memory, use another backend (tsuku config set llm.backend …), or set llm.model "
+            "to a smaller .gguf");
+    }
+    c.path = path_of(*c.model);
+    c.why = c.model->name + " (needs about " + format_mib(need(*c.model)) + "; " + how + ")";
+    if (c.best_fit && c.best_fit != c.model) {
+        c.why += "; " + c.best_fit->name + " would fit but is not downloaded (tsuku llm install --model " +
+                 c.best_fit->name + ")";
+    }
+    return c;
+}
+
+}  // namespace tsuku::resolve

@@ -1,0 +1,51 @@
+// Which model to serve, from the memory the chosen backend really has free (DESIGN 3.3, issue 7). Chosen again for
+// every backend the supervisor tries, so a fallback from a GPU to the CPU gets a model sized for the CPU.
+//
+// llm.model = auto: the largest manifest model that fits the budget (free memory minus a safety margin) among the
+// models present on this machine (downloaded, or local like the built-in synthetic default); the best fitting model
+// overall is reported as a hint when it is not downloaded yet. A model name or a path overrides the choice.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "manifest/manifest.h"
+
+namespace tsuku::resolve {
+
+// Free memory of the device the backend will use.
+struct MemoryBudget {
+    std::string backend;
+    std::optional<uint64_t> free_bytes;   // what the device (or RAM) has free now
+    std::optional<uint64_t> total_bytes;  // used, with a note, when the free figure is unknown
+    std::string source;                   // "CUDA free memory", "Vulkan memory budget", "MemAvailable", …
+};
+
+// Safety margin kept free: 10% of the figure, at least 256 MiB.
+uint64_t usable_bytes(const MemoryBudget& budget, std::string* how = nullptr);
+
+struct ModelChoice {
+    const manifest::Model* model = nullptr;  // a manifest model, or null for a path
+    std::filesystem::path path;              // where it is (or will be, once downloaded)
+    bool needs_download = false;
+    std::string why;                            // one sentence for `detect` and logs
+    const manifest::Model* best_fit = nullptr;  // the largest model that would fit, present or not
+};
+
+struct ModelSetting {
+    std::string value = "auto";  // llm.model: "auto", a manifest model name, or a path to a .gguf
+};
+
+// `present(model)` says whether a manifest model is already on this machine. Throws UserError when the setting
+// names an unknown model, or when nothing fits (naming what is needed and what is free).
+ModelChoice choose_model(const manifest::Manifest& m, const MemoryBudget& budget, const ModelSetting& setting,
+                         const std::function<bool(const manifest::Model&)>& present,
+                         const std::filesystem::path& models_dir);
+
+std::string format_mib(uint64_t bytes);
+
+}  // namespace tsuku::resolve

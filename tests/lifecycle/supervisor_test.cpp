@@ -1,0 +1,153 @@
+// Supervision with real processes: the real cuda variant (no driver here), the real cpu variant, and test-helper
+// variants that crash, hang, exit 78 late or die mid-request.
+#include "lifecycle/supervisor.h"
+
+#include <gtest/gtest.h>
+
+#include "client/llm_client.h"
+#include "support/paths.h"
+#include "support/temp_dir.h"
+
+namespace fs = std::filesystem;
+using namespace tsuku;
+using namespace tsuku::lifecycle;
+using namespace std::chrono_literals;
+
+namespace {
+
+class SupervisorTest : public ::testing::Test {
+protected:
+    ~SupervisorTest() override { manager.stop(5s, 5s); }
+
+    // Each backend name maps to a real variant or to the fake in a given mode.
+    ServerStartSpec spec_for(const std::string& backend) {
+        ServerStartSpec s;
+        s.backend = backend;
+        s.model = test::kTinyModel;
+        s.start_timeout = 60s;
+        s.idle_timeout = 0ms;
+        if (backend == "cpu") {
+            s.executable = test::kServerCpu;
+        } else if (backend == "cuda") {
+            s.executable = test::kServerCuda;
+        } else {
+            s.executable = test::kFakeVariant;
+            s.env = {{"TSUKU_FAKE_MODE", backend}, {"TSUKU_FAKE_BACKEND", backend}, {"TSUKU_FAKE_DELAY_MS", "300"}};
+            if (backend == "hang") s.start_timeout = 2s;  // a deadline, not an assertion on time
+        }
+        ++launches[backend];
+        return s;
+    }
+
+    SupervisedStart start(std::vector<std::string> chain, bool fallback = true, std::string fingerprint = "fp1") {
+        reported.clear();
+        return supervisor.ensure_running(
+            {std::move(chain), fallback, std::move(fingerprint)}, [this](const std::string& b) { return spec_for(b); },
+            [this](const StartAttempt& a) { reported.push_back(a); });
+    }
+
+    test::TempDir dir;
+    Home home{dir / "home"};
+    ServerManager manager{home};
+    FailureMemory memory{home.state_dir() / "failures.json"};
+    Supervisor supervisor{manager, memory};
+    std::map<std::string, int> launches;
+    std::vector<StartAttempt> reported;
+};
+
+}  // namespace
+
+TEST_F(SupervisorTest, RealCudaVariantFallsBackToCpuAndNamesLibcuda) {
+    const auto s = start({"cuda", "cpu"});
+    ASSERT_EQ(s.attempts.size(), 2u);
+    EXPECT_EQ(s.attempts[0].backend, "cuda");
+    EXPECT_EQ(s.attempts[0].result, AttemptResult::backend_unavailable);
+    EXPECT_EQ(s.attempts[0].reason, "library_missing");
+    EXPECT_NE(s.attempts[0].detail.find("libcuda.so.1"), std::string::npos) << s.attempts[0].detail;
+    EXPECT_EQ(s.attempts[1].result, AttemptResult::ready);
+    EXPECT_EQ(reported.size(), 2u) << "each attempt is reported once";
+    client::LlmClient client(s.server.socket);
+    EXPECT_EQ(client.status(10s).backend(), "cpu");
+    const auto history = load_start_history(home);
+    ASSERT_EQ(history.size(), 2u);
+    EXPECT_EQ(history[0].reason, "library_missing");
+}
+
+TEST_F(SupervisorTest, CrashHangAndLate78AllFallBack) {
+    for (const char* mode : {"crash", "hang", "exit78"}) {
+        SCOPED_TRACE(mode);
+        const auto s = start({mode, "cpu"});
+        ASSERT_EQ(s.attempts.size(), 2u);
+        EXPECT_EQ(s.attempts[1].result, AttemptResult::ready);
+        const auto expected = std::string(mode) == "crash"  ? AttemptResult::crashed
+                              : std::string(mode) == "hang" ? AttemptResult::start_timeout
+                                                            : AttemptResult::backend_unavailable;
+        EXPECT_EQ(s.attempts[0].result, expected) << attempt_result_name(s.attempts[0].result);
+        manager.stop(5s, 5s);
+    }
+}
+
+TEST_F(SupervisorTest, FailureMemorySkipsTheVariantOnTheSameHardwareAndRetriesOnNew) {
+    start({"exit78", "cpu"});
+    manager.stop(5s, 5s);
+    EXPECT_EQ(launches["exit78"], 1);
+
+    const auto again = start({"exit78", "cpu"});
+    EXPECT_EQ(launches["exit78"], 1) << "skipped without launching it";
+    EXPECT_EQ(again.attempts[0].result, AttemptResult::skipped_known_failure);
+    EXPECT_EQ(again.attempts[0].reason, "init_failed");
+    manager.stop(5s, 5s);
+
+    start({"exit78", "cpu"}, true, "fp2-after-driver-update");
+    EXPECT_EQ(launches["exit78"], 2) << "a new fingerprint tries it again";
+    EXPECT_TRUE(memory.for_fingerprint("fp1").empty()) << "records of old hardware are dropped";
+}
+
+TEST_F(SupervisorTest, FallbackOffIsAClearErrorWithTheFix) {
+    try {
+        start({"exit78", "cpu"}, /*fallback=*/false);
+        FAIL() << "expected an error";
+    } catch (const UserError& e) {
+        EXPECT_NE(std::string(e.what()).find("cannot run here"), std::string::npos) << e.what();
+        EXPECT_NE(e.fix().find("llm.fallback"), std::string::npos) << e.fix();
+    }
+    EXPECT_EQ(launches["cpu"], 0);
+}
+
+TEST_F(SupervisorTest, NonBackendFailuresDoNotFallBack) {
+    // A bad model is not the backend's fault: falling back would only fail again, so it is an error at once.
+    auto bad = dir / "bad.gguf";
+    test::write_file(bad, "not a model");
+    try {
+        supervisor.ensure_running({{"cpu"}, true, "fp"},
+                                  [&](const std::string& b) {
+                                      auto s = spec_for(b);
+                                      s.model = bad;
+                                      return s;
+                                  },
+                                  {});
+        FAIL();
+    } catch (const StartFailure& e) {
+        EXPECT_EQ(e.outcome().exit_code, 65);
+    }
+}
+
+TEST_F(SupervisorTest, DeathMidRequestIsNamedAndTheNextCallStartsANewServer) {
+    const auto first = start({"die_mid_request"});
+    ASSERT_EQ(first.attempts.back().result, AttemptResult::ready);
+    client::LlmClient client(first.server.socket);
+    tsuku::llm::v1::CompletionRequest req;
+    req.set_max_tokens(4);
+    auto* m = req.add_messages();
+    m->set_role(tsuku::llm::v1::ROLE_USER);
+    m->set_content("hi");
+    try {
+        client.complete(req, 30s);
+        FAIL();
+    } catch (const UserError& e) {
+        EXPECT_NE(std::string(e.what()).find("went away"), std::string::npos) << e.what();
+    }
+    const auto second = start({"cpu"});
+    EXPECT_TRUE(second.server.started_now);
+    EXPECT_EQ(client::LlmClient(second.server.socket).status(10s).backend(), "cpu");
+}
