@@ -14,6 +14,7 @@ void add_llm_stop(CLI::App& llm, Context& ctx);
 void add_llm_detect(CLI::App& llm, Context& ctx);
 void add_probe_command(CLI::App& app, Context& ctx);
 void add_llm_manifest(CLI::App& llm, Context& ctx);
+void add_llm_install(CLI::App& llm, Context& ctx);  // install, uninstall, prune
 
 // tsuku config get|set|unset|list
 void add_config_commands(CLI::App& app, Context& ctx);

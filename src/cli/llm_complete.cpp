@@ -7,8 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/launch_plan.h"
-#include "cli/llm_common.h"
+#include "cli/server_start.h"
 #include "client/llm_client.h"
 #include "common/error.h"
 
@@ -21,6 +20,7 @@ struct CompleteOptions {
     int max_tokens = 256;
     bool json = false;
     std::string model;
+    bool yes = false;
 };
 
 std::string read_stdin() {
@@ -66,8 +66,10 @@ void run(Context& ctx, const CompleteOptions& o) {
     m->set_role(tsuku::llm::v1::ROLE_USER);
     m->set_content(assemble_prompt(o.prompt));
 
-    const auto server =
-        ensure_server(ctx, o.model.empty() ? std::nullopt : std::optional<std::filesystem::path>(o.model));
+    StartRequest start;
+    if (!o.model.empty()) start.model = o.model;
+    start.assume_yes = o.yes;
+    const auto server = ensure_server(ctx, start).server;
     client::LlmClient client(server.socket);
     const auto response = client.complete(request, std::chrono::minutes(30));
     if (o.json) {
@@ -98,7 +100,10 @@ void add_llm_complete(CLI::App& llm, Context& ctx) {
     cmd->add_option("--system", o->system, "system prompt");
     cmd->add_option("--max-tokens", o->max_tokens, "most tokens to generate")->check(CLI::Range(1, 1 << 20));
     cmd->add_flag("--json", o->json, "print the response as JSON (content, stop_reason, usage, tool_calls)");
-    cmd->add_option("--model", o->model, "use this GGUF file instead of the default model");
+    cmd->add_option("--model", o->model,
+                    "a model name (tsuku llm manifest) or a .gguf path, instead of llm.model (takes effect when the "
+                    "server starts)");
+    cmd->add_flag("-y,--yes", o->yes, "download a missing variant or model without asking");
     cmd->callback([&ctx, o] { run(ctx, *o); });
 }
 

@@ -3,9 +3,13 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/server_start.h"
 #include "common/duration.h"
 #include "common/error.h"
+#include "lifecycle/failure_memory.h"
+#include "manifest/manifest.h"
 #include "platform/detect.h"
+#include "resolve/policy.h"
 
 namespace fs = std::filesystem;
 
@@ -48,12 +52,13 @@ void run(Context& ctx, const DetectCliOptions& c) {
     } catch (const UserError& e) {
         home_note = std::string("no cache, no config: ") + e.what();
     }
+    std::optional<config::Config> config;
     if (home) {
         // llm.backend and llm.fallback, like every command that chooses a backend (a broken config is an error).
-        const auto config = ctx.config();
-        o.forced = config.backend();
+        config = ctx.config();
+        o.forced = config->backend();
         o.forced_by = "llm.backend";
-        o.fallback = config.fallback_enabled();
+        o.fallback = config->fallback_enabled();
         if (o.system.is_live()) o.cache_file = home->state_dir() / "detection.json";
     }
     if (!c.backend.empty()) {
@@ -64,13 +69,45 @@ void run(Context& ctx, const DetectCliOptions& c) {
                             ExitCode::usage);
         }
     }
-    auto report = platform::detect(platform::builtin_linux_policy(), o);
+    const auto& m = manifest::embedded_manifest();
+    auto report = platform::detect(resolve::policy_from_manifest(m, resolve::this_platform(m)), o);
     if (report.cache_note.empty()) report.cache_note = home_note;
-    if (c.json) {
-        ctx.out << platform::to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    } else {
-        ctx.out << platform::to_text(report);
+
+    // What a start would do on top of detection: the failure memory and the model for the chain's first backend.
+    std::vector<lifecycle::FailureRecord> failures;
+    std::optional<resolve::ModelChoice> model;
+    std::string model_error;
+    if (home && o.system.is_live()) {
+        lifecycle::FailureMemory memory(home->state_dir() / "failures.json");
+        if (c.refresh) memory.forget_all();  // a new detection gives every variant a new chance
+        failures = memory.for_fingerprint(report.fingerprint);
+        if (!report.chain.empty()) {
+            try {
+                model = model_for(ctx, *config, report.chain.front(), report, std::nullopt);
+            } catch (const UserError& e) {
+                model_error = e.what();
+            }
+        }
     }
+    if (c.json) {
+        auto j = platform::to_json(report);
+        j["failures"] = nlohmann::json::array();
+        for (const auto& f : failures) {
+            j["failures"].push_back({{"backend", f.backend}, {"reason", f.reason}, {"detail", f.detail}});
+        }
+        if (model)
+            j["model"] = {{"name", model->model ? model->model->name : model->path.string()}, {"why", model->why}};
+        if (!model_error.empty()) j["model"] = {{"error", model_error}};
+        ctx.out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        return;
+    }
+    ctx.out << platform::to_text(report);
+    for (const auto& f : failures) {
+        ctx.out << "failed before on this hardware: " << f.backend << " (" << f.reason << ": " << f.detail
+                << ") — skipped at start until tsuku llm detect --refresh\n";
+    }
+    if (model) ctx.out << "model:   " << model->why << "\n";
+    if (!model_error.empty()) ctx.out << "model:   none fits: " << model_error << "\n";
 }
 
 }  // namespace

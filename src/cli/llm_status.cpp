@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "client/llm_client.h"
 #include "lifecycle/server_manager.h"
+#include "lifecycle/supervisor.h"
 
 namespace tsuku::cli {
 namespace {
@@ -23,13 +24,41 @@ void run(Context& ctx, bool json) {
         j["model_size_bytes"] = s.model_size_bytes();
         j["available_vram_bytes"] = s.available_vram_bytes();
         j["addon_version"] = s.addon_version();
+        j["devices"] = nlohmann::json::array();
+        for (const auto& d : s.devices()) {
+            j["devices"].push_back({{"name", d.name()},
+                                    {"description", d.description()},
+                                    {"type", d.type()},
+                                    {"memory_free_bytes", d.memory_free_bytes()},
+                                    {"memory_total_bytes", d.memory_total_bytes()}});
+        }
+    }
+    // How the last start went: which backends were tried, which failed and why.
+    j["last_start"] = nlohmann::json::array();
+    for (const auto& a : lifecycle::load_start_history(manager.home())) {
+        j["last_start"].push_back({{"backend", a.backend},
+                                   {"result", lifecycle::attempt_result_name(a.result)},
+                                   {"reason", a.reason},
+                                   {"detail", a.detail}});
     }
     if (json) {
         ctx.out << j.dump(2) << "\n";
         return;
     }
+    auto print_history = [&] {
+        if (j["last_start"].size() < 2) return;  // a start with no fallback has no story to tell
+        ctx.out << "last start:\n";
+        for (const auto& a : j["last_start"]) {
+            ctx.out << "  " << a["backend"].get<std::string>() << ": " << a["result"].get<std::string>();
+            if (!a["reason"].get<std::string>().empty()) {
+                ctx.out << " (" << a["reason"].get<std::string>() << ": " << a["detail"].get<std::string>() << ")";
+            }
+            ctx.out << "\n";
+        }
+    };
     if (!j["running"].get<bool>()) {
         ctx.out << "server: not running (it starts on the next `tsuku llm complete`)\n";
+        print_history();
         return;
     }
     ctx.out << "server:  running (pid " << j["pid"] << "), " << (j["ready"].get<bool>() ? "ready" : "stopping") << "\n"
@@ -39,8 +68,14 @@ void run(Context& ctx, bool json) {
     if (j["available_vram_bytes"].get<int64_t>() > 0) {
         ctx.out << "vram:    " << (j["available_vram_bytes"].get<int64_t>() >> 20) << " MiB free\n";
     }
+    for (const auto& d : j["devices"]) {
+        ctx.out << "device:  " << d["name"].get<std::string>() << " — " << d["description"].get<std::string>() << " ("
+                << d["type"].get<std::string>() << ", " << (d["memory_free_bytes"].get<int64_t>() >> 20)
+                << " MiB free of " << (d["memory_total_bytes"].get<int64_t>() >> 20) << " MiB)\n";
+    }
     ctx.out << "socket:  " << j["socket"].get<std::string>() << "\n"
             << "version: tsuku-llm " << j["addon_version"].get<std::string>() << "\n";
+    print_history();
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     cli::add_llm_detect(*llm, ctx);
     cli::add_probe_command(app, ctx);
     cli::add_llm_manifest(*llm, ctx);
+    cli::add_llm_install(*llm, ctx);
     cli::add_config_commands(app, ctx);
     try {
         app.parse(argc, argv);

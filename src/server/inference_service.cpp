@@ -1,6 +1,7 @@
 #include "server/inference_service.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "server/request_mapping.h"
 
@@ -62,6 +63,15 @@ grpc::Status InferenceService::GetStatus(grpc::ServerContext*, const v1::StatusR
     response->set_backend(identity_.backend);
     response->set_available_vram_bytes(identity_.available_vram_bytes ? identity_.available_vram_bytes() : 0);
     response->set_addon_version(identity_.addon_version);
+    for (const auto& d : identity_.devices) {
+        auto* dev = response->add_devices();
+        dev->set_name(d.name);
+        dev->set_description(d.description);
+        dev->set_type(d.type);
+        dev->set_memory_free_bytes(static_cast<int64_t>(d.memory_free));
+        dev->set_memory_total_bytes(static_cast<int64_t>(d.memory_total));
+    }
+    response->set_pid(::getpid());
     return grpc::Status::OK;
 }
 

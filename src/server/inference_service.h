@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 
+#include "server/backend_check.h"
 #include "server/engine.h"
 #include "server/shutdown_controller.h"
 #include "tsuku/llm/v1/inference.grpc.pb.h"
@@ -18,6 +19,7 @@ struct ServerIdentity {
     std::string backend;
     std::function<int64_t()> available_vram_bytes;  // free memory of the device the model runs on (0 for cpu)
     std::string addon_version;
+    std::vector<DeviceInfo> devices;
 };
 
 class InferenceService final : public tsuku::llm::v1::InferenceService::Service {

@@ -149,6 +149,7 @@ int serve(const ServeOptions& o) {
     identity.model_size_bytes = static_cast<int64_t>(gguf.file_size);
     identity.backend = backend_str;
     identity.addon_version = kVersion;
+    identity.devices = check.devices;
     if (backend != Backend::cpu && !check.devices.empty()) {
         const size_t free_bytes = check.devices.front().memory_free;
         identity.available_vram_bytes = [free_bytes] { return static_cast<int64_t>(free_bytes); };

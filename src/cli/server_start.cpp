@@ -1,0 +1,172 @@
+#include "cli/server_start.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "common/error.h"
+#include "install/model_store.h"
+#include "manifest/manifest.h"
+#include "resolve/policy.h"
+
+namespace fs = std::filesystem;
+
+namespace tsuku::cli {
+namespace {
+
+std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 19)) >> 20) + " MiB"; }
+
+// One line on the terminal, answered there. std::nullopt when there is no terminal to ask.
+std::optional<bool> ask_on_terminal(const std::string& question) {
+    UniqueFd tty(::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY));
+    if (!tty) return std::nullopt;
+    const std::string q = question + " [y/N] ";
+    if (::write(tty.get(), q.data(), q.size()) < 0) return std::nullopt;
+    std::string answer;
+    char c;
+    while (::read(tty.get(), &c, 1) == 1 && c != '\n') answer += c;
+    return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+void say_attempt(std::ostream& err, const lifecycle::StartAttempt& a, bool after_failure) {
+    using lifecycle::AttemptResult;
+    switch (a.result) {
+        case AttemptResult::skipped_known_failure:
+            err << "tsuku: skipping the " << a.backend << " backend: it failed on this hardware before (" << a.reason
+                << ": " << a.detail << "). After a driver change: tsuku llm detect --refresh\n";
+            break;
+        case AttemptResult::backend_unavailable:
+        case AttemptResult::crashed:
+        case AttemptResult::start_timeout:
+            err << "tsuku: the " << a.backend << " backend cannot run here (" << a.reason << "): " << a.detail << "\n";
+            break;
+        case AttemptResult::ready:
+            if (after_failure) {
+                err << "tsuku: running on " << a.backend << " instead. To choose the backend yourself: "
+                    << "tsuku config set llm.backend <" << backend_names_joined() << ">\n";
+            }
+            break;
+    }
+}
+
+}  // namespace
+
+platform::DetectOptions detection_options(const Context& ctx, const config::Config& cfg) {
+    platform::DetectOptions o;
+    o.system.env = ctx.env;
+    o.probe.command = {fs::read_symlink("/proc/self/exe").string(), "__probe"};
+    o.forced = cfg.backend();
+    o.forced_by = "llm.backend";
+    o.fallback = cfg.fallback_enabled();
+    o.cache_file = ctx.home().state_dir() / "detection.json";
+    return o;
+}
+
+platform::DetectionReport run_detection(const Context& ctx, const config::Config& cfg, bool refresh) {
+    const auto& m = manifest::embedded_manifest();
+    auto o = detection_options(ctx, cfg);
+    o.refresh = refresh;
+    return platform::detect(resolve::policy_from_manifest(m, resolve::this_platform(m)), o);
+}
+
+install::Consent make_consent(const Context&, const config::Config& cfg, bool assume_yes) {
+    const bool allowed = assume_yes || cfg.allow_downloads();
+    return [allowed](const std::string& what, uint64_t bytes, const std::string& url) {
+        if (allowed) return true;
+        return ask_on_terminal("tsuku: download " + what + " (" + mib(bytes) + ") from " + url + "?").value_or(false);
+    };
+}
+
+resolve::MemoryBudget memory_budget(Backend backend, const platform::DetectionReport& report) {
+    resolve::MemoryBudget b;
+    b.backend = std::string(backend_name(backend));
+    if (backend != Backend::cpu) {
+        if (const auto* v = report.verdict(backend); v && (v->device_free_bytes || v->device_memory_bytes)) {
+            b.free_bytes = v->device_free_bytes;
+            b.total_bytes = v->device_memory_bytes;
+            b.source = backend == Backend::cuda ? "CUDA device memory" : "Vulkan device memory";
+            return b;
+        }
+    }
+    // The CPU, or a GPU whose memory the probe could not tell (the model then also has to fit in RAM).
+    if (report.evidence.memory.available_bytes > 0) {
+        b.free_bytes = report.evidence.memory.available_bytes;
+        b.source = backend == Backend::cpu ? "MemAvailable" : "MemAvailable (device memory unknown)";
+    }
+    return b;
+}
+
+resolve::ModelChoice model_for(const Context& ctx, const config::Config& cfg, Backend backend,
+                               const platform::DetectionReport& report,
+                               const std::optional<std::string>& model_override) {
+    const auto& m = manifest::embedded_manifest();
+    const Home home = ctx.home();
+    resolve::ModelSetting setting;
+    const auto configured = cfg.model();
+    setting.value = model_override                                            ? *model_override
+                    : configured.kind == config::ModelChoice::Kind::automatic ? "auto"
+                                                                              : configured.value;
+    // A model counts as here when it is downloaded, or when it comes from a local release folder (no network).
+    auto present = [&](const manifest::Model& mo) {
+        return install::model_present(home, mo) ||
+               !install::needs_network(manifest::artifact_url(mo.artifact, ctx.env));
+    };
+    return resolve::choose_model(m, memory_budget(backend, report), setting, present, home.models_dir());
+}
+
+lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& request) {
+    const Home home = ctx.home();
+    lifecycle::ServerManager manager(home);
+    if (manager.is_serving()) return {{home.socket_path(), manager.running_pid().value_or(-1), false, {}}, {}};
+
+    const config::Config cfg = ctx.config();
+    const auto& m = manifest::embedded_manifest();
+    const auto& platform = resolve::this_platform(m);
+    const auto report = run_detection(ctx, cfg);
+    const auto progress = install::make_progress(ctx.err, ::isatty(STDERR_FILENO) == 1);
+    const auto consent = make_consent(ctx, cfg, request.assume_yes);
+
+    lifecycle::ChainStart chain;
+    for (auto b : report.chain) chain.chain.emplace_back(backend_name(b));
+    chain.fallback = cfg.fallback_enabled();
+    chain.fingerprint = report.fingerprint;
+
+    auto prepare = [&](const std::string& name) {
+        const Backend backend = *parse_backend(name);
+        install::EnsureOptions eo;
+        eo.consent = consent;
+        eo.system_has = [&](const std::string& soname) {
+            const auto* lib = report.evidence.library(soname);
+            return lib && lib->path.has_value();
+        };
+        const auto variant = install::ensure_variant(home, m, platform, backend, ctx.env, *progress, eo);
+        // Chosen for this backend: a fallback from a GPU to the CPU gets a model that fits the CPU's memory.
+        const auto choice = model_for(ctx, cfg, backend, report, request.model);
+        if (choice.model) {
+            install::ensure_model(home, *choice.model, ctx.env, *progress, consent);
+            install::verify_model(home, *choice.model, *progress);
+        } else if (!fs::is_regular_file(choice.path)) {
+            throw UserError("the model file " + choice.path.string() + " does not exist",
+                            "pass the path of a .gguf file, or set llm.model to auto");
+        }
+        lifecycle::ServerStartSpec spec;
+        spec.executable = variant.executable;
+        spec.env = variant.env;
+        spec.backend = name;
+        spec.model = choice.path;
+        spec.idle_timeout = cfg.idle_timeout();
+        spec.start_timeout = cfg.start_timeout();
+        return spec;
+    };
+    bool failed_before = false;
+    auto on_attempt = [&](const lifecycle::StartAttempt& a) {
+        say_attempt(ctx.err, a, failed_before);
+        if (a.result != lifecycle::AttemptResult::ready) failed_before = true;
+    };
+    lifecycle::FailureMemory memory(home.state_dir() / "failures.json");
+    lifecycle::Supervisor supervisor(manager, memory);
+    return supervisor.ensure_running(chain, prepare, on_attempt);
+}
+
+}  // namespace tsuku::cli

@@ -1,0 +1,43 @@
+// The start path shared by every command that needs a server: config × embedded manifest × detection → the chain;
+// for each backend of it: install (with consent) and verify the variant, choose the model for that backend's free
+// memory, launch; fall back on exit 78, a crash or a missed deadline (lifecycle/supervisor.h), and say so once.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "cli/context.h"
+#include "config/config.h"
+#include "install/variant_store.h"
+#include "lifecycle/supervisor.h"
+#include "platform/detect.h"
+#include "resolve/model_choice.h"
+
+namespace tsuku::cli {
+
+// Detection as every command runs it: the manifest's policy for this platform, the config's backend/fallback,
+// the cache under state/.
+platform::DetectOptions detection_options(const Context& ctx, const config::Config& cfg);
+platform::DetectionReport run_detection(const Context& ctx, const config::Config& cfg, bool refresh = false);
+
+// Asks before a network download: yes when `assume_yes` or llm.allow_downloads, else a question on the terminal
+// (/dev/tty, so a prompt read from stdin is not consumed), else no.
+install::Consent make_consent(const Context& ctx, const config::Config& cfg, bool assume_yes);
+
+// The memory the backend's device has free: the probe's figure for a GPU, MemAvailable for the CPU.
+resolve::MemoryBudget memory_budget(Backend backend, const platform::DetectionReport& report);
+
+// The model for `backend` (llm.model, or `model_override`), downloaded with consent when a named one is missing.
+resolve::ModelChoice model_for(const Context& ctx, const config::Config& cfg, Backend backend,
+                               const platform::DetectionReport& report,
+                               const std::optional<std::string>& model_override);
+
+struct StartRequest {
+    std::optional<std::string> model;  // --model on the command line
+    bool assume_yes = false;           // --yes
+};
+
+lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& request = {});
+
+}  // namespace tsuku::cli

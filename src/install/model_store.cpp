@@ -1,0 +1,109 @@
+#include "install/model_store.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/error.h"
+#include "install/download.h"
+#include "install/durable_file.h"
+#include "install/install_dir.h"
+#include "install/install_lock.h"
+#include "install/sha256.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace tsuku::install {
+namespace {
+
+fs::path stamps_file(const Home& home) { return home.state_dir() / "verified-models.json"; }
+
+// What identifies one version of a file on disk without reading it.
+std::string identity_of(const fs::path& p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) return "";
+    return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
+}
+
+json load_stamps(const Home& home) {
+    std::ifstream in(stamps_file(home));
+    if (!in) return json::object();
+    std::stringstream ss;
+    ss << in.rdbuf();
+    json j = json::parse(ss.str(), nullptr, false);
+    return j.is_object() ? j : json::object();  // our own cache: unreadable means "verify again"
+}
+
+std::string redownload_fix(const manifest::Model& m) {
+    return "download it again: tsuku llm install --model " + m.name + " --reinstall";
+}
+
+}  // namespace
+
+fs::path model_path(const Home& home, const manifest::Model& m) { return home.models_dir() / (m.name + ".gguf"); }
+
+bool model_present(const Home& home, const manifest::Model& m) {
+    std::error_code ec;
+    const auto size = fs::file_size(model_path(home, m), ec);
+    return !ec && size == m.artifact.size;
+}
+
+fs::path ensure_model(const Home& home, const manifest::Model& m, const Environment& env, Progress& progress,
+                      const Consent& consent, bool reinstall) {
+    const fs::path dest = model_path(home, m);
+    if (!reinstall && model_present(home, m)) return dest;
+    const std::string url = manifest::artifact_url(m.artifact, env);
+    if (needs_network(url) && !(consent && consent("the model " + m.name, m.artifact.size, url))) {
+        throw UserError("the model " + m.name + " is not downloaded (" +
+                            std::to_string((m.artifact.size + (1 << 19)) >> 20) + " MiB from " + url + ")",
+                        "run tsuku llm install --model " + m.name +
+                            " --yes, or allow downloads: tsuku config set llm.allow_downloads true");
+    }
+    const auto lock = InstallLock::acquire(
+        home, [&](std::optional<pid_t>) { progress.step("waiting for another installer to finish"); });
+    if (!reinstall && model_present(home, m)) return dest;
+    const fs::path downloaded = download(url, m.artifact.size, m.artifact.sha256, home.downloads_dir(), progress);
+    install_file_atomically(downloaded, dest);
+    // Downloaded and verified just now: remember it, so the launch does not hash it again.
+    json stamps = load_stamps(home);
+    stamps[dest.string()] = {{"identity", identity_of(dest)}, {"sha256", m.artifact.sha256}};
+    ensure_private_dir(home.state_dir());
+    write_file_atomically(stamps_file(home), stamps.dump(2) + "\n", 0600);
+    progress.step("installed the model " + m.name + " in " + dest.string());
+    return dest;
+}
+
+void verify_model(const Home& home, const manifest::Model& m, Progress& progress) {
+    const fs::path p = model_path(home, m);
+    std::error_code ec;
+    const auto size = fs::file_size(p, ec);
+    if (ec) throw UserError("the model file " + p.string() + " is missing", redownload_fix(m));
+    if (size != m.artifact.size) {
+        throw UserError("the model file " + p.string() + " has " + std::to_string(size) + " bytes, expected " +
+                            std::to_string(m.artifact.size) + " (truncated or replaced)",
+                        redownload_fix(m));
+    }
+    json stamps = load_stamps(home);
+    const std::string identity = identity_of(p);
+    const auto it = stamps.find(p.string());
+    if (it != stamps.end() && it->is_object() && it->value("identity", "") == identity &&
+        it->value("sha256", "") == m.artifact.sha256) {
+        return;
+    }
+    progress.step("verifying the sha256 of " + p.filename().string());
+    const std::string got = sha256_file(p);
+    if (got != m.artifact.sha256) {
+        throw UserError(
+            "the model file " + p.string() + " is corrupt: its sha256 is " + got + ", expected " + m.artifact.sha256,
+            redownload_fix(m));
+    }
+    stamps[p.string()] = {{"identity", identity}, {"sha256", got}};
+    ensure_private_dir(home.state_dir());
+    write_file_atomically(stamps_file(home), stamps.dump(2) + "\n", 0600);
+}
+
+}  // namespace tsuku::install
