@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "cli/server_start.h"
+#include "cli/detection.h"
 #include "common/duration.h"
 #include "common/error.h"
 #include "lifecycle/failure_memory.h"

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/context.h"
+#include "cli/detection.h"
 #include "config/config.h"
 #include "install/variant_store.h"
 #include "lifecycle/supervisor.h"
@@ -16,22 +17,9 @@
 
 namespace tsuku::cli {
 
-// Detection as every command runs it: the manifest's policy for this platform, the config's backend/fallback,
-// the cache under state/.
-platform::DetectOptions detection_options(const Context& ctx, const config::Config& cfg);
-platform::DetectionReport run_detection(const Context& ctx, const config::Config& cfg, bool refresh = false);
-
 // Asks before a network download: yes when `assume_yes` or llm.allow_downloads, else a question on the terminal
 // (/dev/tty, so a prompt read from stdin is not consumed), else no.
 install::Consent make_consent(const Context& ctx, const config::Config& cfg, bool assume_yes);
-
-// The memory the backend's device has free: the probe's figure for a GPU, MemAvailable for the CPU.
-resolve::MemoryBudget memory_budget(Backend backend, const platform::DetectionReport& report);
-
-// The model for `backend` (llm.model, or `model_override`), downloaded with consent when a named one is missing.
-resolve::ModelChoice model_for(const Context& ctx, const config::Config& cfg, Backend backend,
-                               const platform::DetectionReport& report,
-                               const std::optional<std::string>& model_override);
 
 struct StartRequest {
     std::optional<std::string> model;  // --model on the command line

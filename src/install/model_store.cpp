@@ -44,14 +44,6 @@ std::string redownload_fix(const manifest::Model& m) {
 
 }  // namespace
 
-fs::path model_path(const Home& home, const manifest::Model& m) { return home.models_dir() / (m.name + ".gguf"); }
-
-bool model_present(const Home& home, const manifest::Model& m) {
-    std::error_code ec;
-    const auto size = fs::file_size(model_path(home, m), ec);
-    return !ec && size == m.artifact.size;
-}
-
 fs::path ensure_model(const Home& home, const manifest::Model& m, const Environment& env, Progress& progress,
                       const Consent& consent, bool reinstall) {
     const fs::path dest = model_path(home, m);

@@ -14,9 +14,6 @@
 
 namespace tsuku::install {
 
-std::filesystem::path model_path(const Home& home, const manifest::Model& m);
-bool model_present(const Home& home, const manifest::Model& m);  // the file is there with the right size
-
 // Downloads the model when missing (or when `reinstall`); returns its path. Throws UserError without consent.
 std::filesystem::path ensure_model(const Home& home, const manifest::Model& m, const Environment& env,
                                    Progress& progress, const Consent& consent, bool reinstall = false);

@@ -87,16 +87,6 @@ void ensure_components(const Home& home, const manifest::Manifest& m, const mani
 
 }  // namespace
 
-bool needs_network(const std::string& url) { return url.rfind("file://", 0) != 0; }
-
-fs::path variant_dir(const Home& home, const manifest::Manifest& m, Backend backend) {
-    return home.tools_dir() / m.addon_version / std::string(backend_name(backend));
-}
-
-bool variant_installed(const Home& home, const manifest::Manifest& m, Backend backend) {
-    return fs::exists(variant_dir(home, m, backend) / "variant.json");
-}
-
 void verify_variant(const fs::path& dir, const manifest::Variant& v) {
     const fs::path vj = dir / "variant.json";
     const std::string text = read_file(vj);

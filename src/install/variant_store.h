@@ -12,6 +12,7 @@
 
 #include "common/environment.h"
 #include "common/home.h"
+#include "install/locations.h"
 #include "install/progress.h"
 #include "manifest/manifest.h"
 
@@ -28,9 +29,6 @@ struct InstalledVariant {
     bool installed_now = false;
 };
 
-std::filesystem::path variant_dir(const Home& home, const manifest::Manifest& m, Backend backend);
-bool variant_installed(const Home& home, const manifest::Manifest& m, Backend backend);
-
 // Throws UserError naming the file that does not match and the fix (tsuku llm install --backend B --reinstall).
 void verify_variant(const std::filesystem::path& dir, const manifest::Variant& v);
 
@@ -45,9 +43,6 @@ struct EnsureOptions {
 InstalledVariant ensure_variant(const Home& home, const manifest::Manifest& m, const manifest::Platform& p,
                                 Backend backend, const Environment& env, Progress& progress,
                                 const EnsureOptions& options);
-
-// True for URLs that go over the network (and so need the user's consent).
-bool needs_network(const std::string& url);
 
 // Removes installed variants: `backend` of this version, or (prune) every version but `keep_version`.
 // Returns the folders removed. Takes the install lock.

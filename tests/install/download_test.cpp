@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "common/error.h"
-#include "http_server.h"
+#include "support/http_server.h"
 #include "install/download.h"
 #include "install/sha256.h"
 #include "support/temp_dir.h"

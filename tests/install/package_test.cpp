@@ -7,7 +7,7 @@
 #include "archive_builder.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
-#include "http_server.h"
+#include "support/http_server.h"
 #include "install/package.h"
 #include "install/sha256.h"
 #include "support/temp_dir.h"
