@@ -10,30 +10,15 @@
 
 #include <cerrno>
 #include <cstring>
-#include <map>
 
 #include "common/error.h"
-
-extern char** environ;
+#include "common/spawn_args.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace tsuku::lifecycle {
 namespace {
-
-std::vector<std::string> merged_environment(const std::vector<std::pair<std::string, std::string>>& extra) {
-    std::map<std::string, std::string> vars;
-    for (char** e = environ; *e; ++e) {
-        const char* eq = std::strchr(*e, '=');
-        if (eq) vars[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
-    }
-    for (const auto& [k, v] : extra) vars[k] = v;
-    std::vector<std::string> out;
-    out.reserve(vars.size());
-    for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
-    return out;
-}
 
 int remaining_ms(Clock::time_point deadline) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -75,18 +60,12 @@ ServerProcess ServerProcess::spawn(const LaunchSpec& spec) {
     // Its own session: a Ctrl-C or a closed terminal of the client does not take the shared server down.
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-    std::vector<std::string> argv_s{spec.executable.string()};
-    argv_s.insert(argv_s.end(), spec.args.begin(), spec.args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    auto env_s = merged_environment(spec.env);
-    std::vector<char*> envp;
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
+    std::vector<std::string> argv{spec.executable.string()};
+    argv.insert(argv.end(), spec.args.begin(), spec.args.end());
+    SpawnArgs args(std::move(argv), spec.env);
 
     pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, spec.executable.c_str(), &fa, &attr, argv.data(), envp.data());
+    const int rc = ::posix_spawn(&pid, spec.executable.c_str(), &fa, &attr, args.argv(), args.envp());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {

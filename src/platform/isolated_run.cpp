@@ -10,12 +10,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <map>
 
 #include "common/error.h"
+#include "common/spawn_args.h"
 #include "common/unique_fd.h"
-
-extern char** environ;
 
 using Clock = std::chrono::steady_clock;
 
@@ -42,18 +40,6 @@ struct Child {
         }
     }
 };
-
-std::vector<std::string> merged_environment(const std::vector<std::pair<std::string, std::string>>& extra) {
-    std::map<std::string, std::string> vars;
-    for (char** e = environ; *e; ++e) {
-        const char* eq = std::strchr(*e, '=');
-        if (eq) vars[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
-    }
-    for (const auto& [k, v] : extra) vars[k] = v;
-    std::vector<std::string> out;
-    for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
-    return out;
-}
 
 bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
     int p[2];
@@ -85,19 +71,12 @@ void spawn(const IsolatedCommand& cmd, Child& c) {
     posix_spawnattr_setpgroup(&attr, 0);  // its own group: a deadline kill takes whatever a driver forked too
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-    std::vector<std::string> argv_s = cmd.argv;
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    auto env_s = merged_environment(cmd.env);
-    std::vector<char*> envp;
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
+    SpawnArgs args(cmd.argv, cmd.env);
 
     pid_t pid = -1;
     const bool has_slash = cmd.argv[0].find('/') != std::string::npos;
-    const int rc = has_slash ? ::posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), envp.data())
-                             : ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
+    const int rc = has_slash ? ::posix_spawn(&pid, args.argv()[0], &fa, &attr, args.argv(), args.envp())
+                             : ::posix_spawnp(&pid, args.argv()[0], &fa, &attr, args.argv(), args.envp());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
