@@ -15,6 +15,8 @@ void add_llm_detect(CLI::App& llm, Context& ctx);
 void add_probe_command(CLI::App& app, Context& ctx);
 void add_llm_manifest(CLI::App& llm, Context& ctx);
 void add_llm_install(CLI::App& llm, Context& ctx);  // install, uninstall, prune
+// tsuku llm bench: tokens/s of each variant here; --select makes the fastest lead the chain.
+void add_llm_bench(CLI::App& llm, Context& ctx);
 
 // tsuku config get|set|unset|list
 void add_config_commands(CLI::App& app, Context& ctx);

@@ -9,6 +9,7 @@
 #include "lifecycle/failure_memory.h"
 #include "manifest/manifest.h"
 #include "platform/detect.h"
+#include "resolve/measured_choice.h"
 #include "resolve/policy.h"
 
 namespace fs = std::filesystem;
@@ -72,6 +73,9 @@ void run(Context& ctx, const DetectCliOptions& c) {
     const auto& m = manifest::embedded_manifest();
     auto report = platform::detect(resolve::policy_from_manifest(m, resolve::this_platform(m)), o);
     if (report.cache_note.empty()) report.cache_note = home_note;
+    // The measured choice (tsuku llm bench --select) reorders the chain as a start would.
+    std::string measured;
+    if (home && o.system.is_live()) measured = resolve::apply_measured_choice(report, home->state_dir(), ctx.env);
 
     // What a start would do on top of detection: the failure memory and the model for the chain's first backend.
     std::vector<lifecycle::FailureRecord> failures;
@@ -98,10 +102,12 @@ void run(Context& ctx, const DetectCliOptions& c) {
         if (model)
             j["model"] = {{"name", model->model ? model->model->name : model->path.string()}, {"why", model->why}};
         if (!model_error.empty()) j["model"] = {{"error", model_error}};
+        if (!measured.empty()) j["measured_choice"] = measured;
         ctx.out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return;
     }
     ctx.out << platform::to_text(report);
+    if (!measured.empty()) ctx.out << "measured: " << measured << "\n";
     for (const auto& f : failures) {
         ctx.out << "failed before on this hardware: " << f.backend << " (" << f.reason << ": " << f.detail
                 << ") — skipped at start until tsuku llm detect --refresh\n";

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "install/model_store.h"
 #include "manifest/manifest.h"
+#include "resolve/measured_choice.h"
 #include "resolve/policy.h"
 
 namespace fs = std::filesystem;
@@ -68,7 +69,9 @@ lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& reque
     const config::Config cfg = ctx.config();
     const auto& m = manifest::embedded_manifest();
     const auto& platform = resolve::this_platform(m);
-    const auto report = run_detection(ctx, cfg);
+    auto report = run_detection(ctx, cfg);
+    // The variant `tsuku llm bench --select` measured fastest on this hardware leads (llm.backend still decides).
+    resolve::apply_measured_choice(report, home.state_dir(), ctx.env);
     const auto progress = install::make_progress(ctx.err, ::isatty(STDERR_FILENO) == 1);
     const auto consent = make_consent(ctx, cfg, request.assume_yes);
 
