@@ -1,9 +1,12 @@
 // bare-decode: the limit. A plain llama.cpp prompt + greedy generation loop on the same libraries as tsuku-llm,
-// with no IPC, no chat template and no detokenisation beyond what is needed. Prints one JSON line.
+// with no IPC, no chat template and no detokenisation beyond what is needed. Prints one JSON line: the medians of
+// --runs measured rounds after --warmups unmeasured ones (each round on an empty KV cache).
 //
 //   bare-decode --model M.gguf [--prompt-tokens 128] [--gen-tokens 64] [--threads 2] [--ctx 4096] [--gpu-layers 99]
+//               [--runs 3] [--warmups 1]
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -17,12 +20,17 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 void quiet_log(ggml_log_level, const char*, void*) {}
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"Bare llama.cpp decode loop (benchmark limit)"};
     std::string model_path, backend_dir;
-    int prompt_tokens = 128, gen_tokens = 64, threads = 2, ctx = 4096, gpu_layers = 99;
+    int prompt_tokens = 128, gen_tokens = 64, threads = 2, ctx = 4096, gpu_layers = 99, runs = 3, warmups = 1;
     app.add_option("--model", model_path)->required()->check(CLI::ExistingFile);
     app.add_option("--backend-dir", backend_dir, "folder with libggml-<backend>.so (default: the variant's folder)");
     app.add_option("--prompt-tokens", prompt_tokens)->check(CLI::Range(1, 1 << 16));
@@ -30,6 +38,8 @@ int main(int argc, char** argv) {
     app.add_option("--threads", threads)->check(CLI::Range(1, 512));
     app.add_option("--ctx", ctx)->check(CLI::Range(256, 1 << 20));
     app.add_option("--gpu-layers", gpu_layers);
+    app.add_option("--runs", runs)->check(CLI::Range(1, 100));
+    app.add_option("--warmups", warmups)->check(CLI::Range(0, 10));
     CLI11_PARSE(app, argc, argv);
 
     llama_log_set(quiet_log, nullptr);
@@ -61,26 +71,34 @@ int main(int argc, char** argv) {
     for (int i = 0; i < prompt_tokens; ++i) prompt[static_cast<size_t>(i)] = 1000 + (i * 7919) % (n_vocab / 2);
 
     llama_sampler* smpl = llama_sampler_init_greedy();
-    auto t0 = std::chrono::steady_clock::now();
-    if (llama_decode(lctx, llama_batch_get_one(prompt.data(), prompt_tokens)) != 0) {
-        std::fprintf(stderr, "bare-decode: prompt decode failed\n");
-        return 1;
-    }
-    const double pp_s = seconds_since(t0);
-
+    std::vector<double> pp_tps, tg_tps;
     int generated = 0;
-    char piece[256];
-    t0 = std::chrono::steady_clock::now();
-    for (; generated < gen_tokens; ++generated) {
-        llama_token tok = llama_sampler_sample(smpl, lctx, -1);
-        (void)llama_token_to_piece(vocab, tok, piece, sizeof piece, 0, true);
-        if (llama_decode(lctx, llama_batch_get_one(&tok, 1)) != 0) break;
+    for (int round = 0; round < warmups + runs; ++round) {
+        llama_memory_clear(llama_get_memory(lctx), true);
+        auto t0 = std::chrono::steady_clock::now();
+        if (llama_decode(lctx, llama_batch_get_one(prompt.data(), prompt_tokens)) != 0) {
+            std::fprintf(stderr, "bare-decode: prompt decode failed\n");
+            return 1;
+        }
+        const double pp_s = seconds_since(t0);
+        generated = 0;
+        char piece[256];
+        t0 = std::chrono::steady_clock::now();
+        for (; generated < gen_tokens; ++generated) {
+            llama_token tok = llama_sampler_sample(smpl, lctx, -1);
+            (void)llama_token_to_piece(vocab, tok, piece, sizeof piece, 0, true);
+            if (llama_decode(lctx, llama_batch_get_one(&tok, 1)) != 0) break;
+        }
+        const double tg_s = seconds_since(t0);
+        if (round < warmups) continue;
+        pp_tps.push_back(prompt_tokens / pp_s);
+        tg_tps.push_back(generated / tg_s);
     }
-    const double tg_s = seconds_since(t0);
+    const double pp = median(pp_tps), tg = median(tg_tps);
     std::printf(
         "{\"prompt_tokens\":%d,\"prompt_seconds\":%.6f,\"prompt_tps\":%.3f,"
-        "\"gen_tokens\":%d,\"gen_seconds\":%.6f,\"gen_tps\":%.3f,\"threads\":%d}\n",
-        prompt_tokens, pp_s, prompt_tokens / pp_s, generated, tg_s, generated / tg_s, threads);
+        "\"gen_tokens\":%d,\"gen_seconds\":%.6f,\"gen_tps\":%.3f,\"threads\":%d,\"runs\":%d,\"n_vocab\":%d}\n",
+        prompt_tokens, prompt_tokens / pp, pp, generated, generated / tg, tg, threads, runs, n_vocab);
     llama_sampler_free(smpl);
     llama_free(lctx);
     llama_model_free(model);

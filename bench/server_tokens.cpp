@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "lifecycle/server_process.h"
@@ -29,8 +30,13 @@ struct Sample {
     double server_generation_ms;
 };
 
+// Each request gets its own system prompt, different from its first letter on: the server may reuse the prefix a
+// request shares with the previous one, and the prompt rate must count only evaluated tokens (the template's few
+// opening tokens stay shared). One letter and a full stop: the same token count for every request.
 Sample timed_complete(v1::InferenceService::Stub& stub, const std::string& prompt, int max_tokens) {
+    static int request_no = 0;
     v1::CompletionRequest req;
+    req.set_system_prompt(std::string(1, static_cast<char>('A' + request_no++ % 26)) + ". You are a benchmark.");
     req.set_max_tokens(max_tokens);
     auto* m = req.add_messages();
     m->set_role(v1::ROLE_USER);
@@ -84,9 +90,24 @@ int main(int argc, char** argv) {
     auto stub = v1::InferenceService::NewStub(
         grpc::CreateChannel("unix:" + (dir / "s.sock").string(), grpc::InsecureChannelCredentials()));
 
+    // The devices the server runs on, with the memory it sees (the GPU script checks them against nvidia-smi).
+    nlohmann::json devices = nlohmann::json::array();
+    {
+        grpc::ClientContext sctx;
+        v1::StatusResponse st;
+        if (stub->GetStatus(&sctx, v1::StatusRequest{}, &st).ok()) {
+            for (const auto& d : st.devices()) {
+                devices.push_back({{"name", d.name()},
+                                   {"description", d.description()},
+                                   {"free_bytes", d.memory_free_bytes()},
+                                   {"total_bytes", d.memory_total_bytes()}});
+            }
+        }
+    }
+
     std::string prompt;
     for (int i = 0; i < prompt_words; ++i) prompt += "word" + std::to_string(i % 50) + " ";
-    timed_complete(*stub, prompt, 4);  // warm-up
+    timed_complete(*stub, prompt, gen_tokens);  // warm-up
     std::vector<double> pp, tg, server_pp, server_tg;
     int input_tokens = 0, generated = 0;
     for (int r = 0; r < runs; ++r) {
@@ -103,9 +124,10 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "{\"prompt_tokens\":%d,\"prompt_tps\":%.3f,\"gen_tokens\":%d,\"gen_tps\":%.3f,\"server_prompt_tps\":%.3f,"
-        "\"server_gen_tps\":%.3f,\"runs\":%d,\"startup_ms\":%lld}\n",
+        "\"server_gen_tps\":%.3f,\"runs\":%d,\"startup_ms\":%lld,\"devices\":%s}\n",
         input_tokens, median(pp), generated, median(tg), median(server_pp), median(server_tg), runs,
-        static_cast<long long>(start.elapsed.count()));
+        static_cast<long long>(start.elapsed.count()),
+        devices.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     ::kill(proc.pid(), SIGTERM);
     tsuku::lifecycle::wait_for_exit(proc.pid(), std::chrono::seconds(30));
     proc.kill_and_reap();
