@@ -1,11 +1,9 @@
-#!/ usr / bin / python3
-""
-    "A real HTTP server on loopback for the install tests: serves ROOT with Range support, and misbehaves on request.
+#!/usr/bin/python3
+"""A real HTTP server on loopback for the install tests: serves ROOT with Range support, and misbehaves on request.
 
-    Usage : http_server.py ROOT
-            LOG(prints the port on the first line of stdout, then serves until killed)
+Usage: http_server.py ROOT LOG      (prints the port on the first line of stdout, then serves until killed)
 
-                The URL path selects the behaviour; the rest of the path is a file under ROOT:
+The URL path selects the behaviour; the rest of the path is a file under ROOT:
   /ok/FILE                  the file (Range requests answered with 206)
   /corrupt/OFFSET/FILE      the file with the byte at OFFSET flipped
   /truncate/N/FILE          only the first N bytes (Content-Length N)
@@ -97,37 +95,56 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rng = self.headers.get("Range")
         if rng and mode != "norange" and mode != "nolength":
             try:
-                start
-    = int(rng.split("=")[1].split("-")[0]) except(IndexError, ValueError)
-        : start = 0 if start >= size : return self.simple(416, "range not satisfiable\n") status =
-                      206 if start else 200 length = size - start cut =
-                                                         None #bytes actually sent before a stall or
-                                                         a dropped connection if mode == "stall" or mode == "drop" or
-                                                         (mode == "dropfirst" and count_request(self.path) == 1)
-        : cut = int(params[0]) if mode == "nolength"
-        : cut = int(params[0]) self.record(status, length if cut is None else min(cut, length))
-                    self.send_response(status) self.send_header("Content-Type", "application/octet-stream") if mode ==
-                "nolength" : self.send_header("Connection", "close") self.close_connection =
-                    True else : self.send_header("Content-Length", str(length)) if start
-        : self.send_header("Content-Range", "bytes %d-%d/%d" % (start, size - 1, size)) self.end_headers()
-              self.wfile.flush() count = length if cut is None else min(cut, length) if data is None
-        : self.request.sendfile(f, start, count) else
-        : self.wfile.write(data [start:start + count])
-              self.wfile.flush() if mode == "stall" : time.sleep(3600) #the client gives up first;
-the test kills the server if cut is not None : self.close_connection = True
+                start = int(rng.split("=")[1].split("-")[0])
+            except (IndexError, ValueError):
+                start = 0
+            if start >= size:
+                return self.simple(416, "range not satisfiable\n")
+        status = 206 if start else 200
+        length = size - start
+        cut = None  # bytes actually sent before a stall or a dropped connection
+        if mode == "stall" or mode == "drop" or (mode == "dropfirst" and count_request(self.path) == 1):
+            cut = int(params[0])
+        if mode == "nolength":
+            cut = int(params[0])
+        self.record(status, length if cut is None else min(cut, length))
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        if mode == "nolength":
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(length))
+        if start:
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, size - 1, size))
+        self.end_headers()
+        self.wfile.flush()
+        count = length if cut is None else min(cut, length)
+        if data is None:
+            self.request.sendfile(f, start, count)
+        else:
+            self.wfile.write(data[start:start + count])
+            self.wfile.flush()
+        if mode == "stall":
+            time.sleep(3600)  # the client gives up first; the test kills the server
+        if cut is not None:
+            self.close_connection = True
 
-    class Server(http.server.ThreadingHTTPServer)
-    : daemon_threads = True
 
-                           def
-                           handle_error(self, request, client_address)
-    :
-#A client that gives up(a stall, a refused size) resets the connection : expected here, not news.
-      if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError))
-    : super().handle_error(request, client_address)
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
 
-          def
-          main()
-    : server = Server(("127.0.0.1", 0), Handler) print(server.server_address[1], flush = True) server.serve_forever()
+    def handle_error(self, request, client_address):
+        # A client that gives up (a stall, a refused size) resets the connection: expected here, not news.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
-                   if __name__ == "__main__" : main()
+
+def main():
+    server = Server(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
