@@ -6,9 +6,9 @@
 #include <thread>
 
 #include "common/error.h"
-#include "support/http_server.h"
 #include "install/download.h"
 #include "install/sha256.h"
+#include "support/http_server.h"
 #include "support/temp_dir.h"
 
 namespace fs = std::filesystem;

@@ -7,9 +7,9 @@
 #include "archive_builder.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
-#include "support/http_server.h"
 #include "install/package.h"
 #include "install/sha256.h"
+#include "support/http_server.h"
 #include "support/temp_dir.h"
 
 namespace fs = std::filesystem;

@@ -170,7 +170,7 @@ TEST_F(ServerTest, GracefulShutdownFinishesTheRequestInFlight) {
     auto in_flight = std::async(std::launch::async, [&] {
         auto own = stub_for(server.socket());
         v1::CompletionResponse resp;
-        auto s = call_complete(*own, user_request("Write a long essay", 1000), &resp);
+        auto s = call_complete(*own, user_request("Write a long essay", 300), &resp);
         return std::make_pair(s, resp);
     });
     ASSERT_TRUE(wait_for_log(server.log_file(), "complete: started"));
