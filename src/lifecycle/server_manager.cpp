@@ -61,6 +61,16 @@ RunningServer ServerManager::ensure_running(const ServerStartSpec& spec) {
     return start_locked(spec);
 }
 
+namespace {
+// One previous log is kept; a log over this size is rotated when the next server starts.
+constexpr uintmax_t kMaxLogBytes = 8u << 20;
+
+void rotate_log(const fs::path& log) {
+    std::error_code ec;
+    if (fs::file_size(log, ec) > kMaxLogBytes && !ec) fs::rename(log, log.string() + ".1", ec);
+}
+}  // namespace
+
 RunningServer ServerManager::start_locked(const ServerStartSpec& spec) {
     LaunchSpec launch;
     launch.executable = spec.executable;
@@ -76,6 +86,7 @@ RunningServer ServerManager::start_locked(const ServerStartSpec& spec) {
                    "--idle-timeout",
                    std::to_string(spec.idle_timeout.count()) + "ms"};
     launch.args.insert(launch.args.end(), spec.extra_args.begin(), spec.extra_args.end());
+    rotate_log(launch.log_file);
     std::error_code ec;
     const uintmax_t log_start = fs::exists(launch.log_file) ? fs::file_size(launch.log_file, ec) : 0;
 
