@@ -14,6 +14,10 @@ set(TSUKU_LLAMA_CHAT_TEMPLATE "${TSUKU_LLAMA_SRC}/models/templates/Qwen-Qwen2.5-
 
 add_library(llama_headers INTERFACE)
 target_include_directories(llama_headers SYSTEM INTERFACE "${TSUKU_LLAMA_SRC}/include" "${TSUKU_LLAMA_SRC}/ggml/include")
+# The common headers are included by name ("chat.h"): only the server code that wraps them links this.
+add_library(llama_common_headers INTERFACE)
+target_include_directories(llama_common_headers SYSTEM INTERFACE "${TSUKU_LLAMA_SRC}/common")
+target_link_libraries(llama_common_headers INTERFACE llama_headers)
 
 # The llama.cpp release, read from the prebuilt package's own build metadata.
 file(READ "${TSUKU_DEPS_DIR}/prebuilt/cpu/_nlcBuildMetadata.json" _meta)
@@ -39,6 +43,16 @@ foreach(_dir IN LISTS _backend_dirs)
   add_library(llama_${_backend} INTERFACE)
   target_link_libraries(llama_${_backend} INTERFACE llama_headers prebuilt_${_backend}_llama
                                                     prebuilt_${_backend}_ggml prebuilt_${_backend}_ggml_base)
+  # llama.cpp's common library (chat templates with tools, tool-call parsing, JSON schema -> grammar), built by the
+  # package from the same commit as the headers in llama-src/common.
+  if(NOT EXISTS "${_dir}/libllama-common.so")
+    message(FATAL_ERROR "prebuilt ${_backend}: libllama-common.so missing in ${_dir}")
+  endif()
+  add_library(prebuilt_${_backend}_common SHARED IMPORTED GLOBAL)
+  set_target_properties(prebuilt_${_backend}_common PROPERTIES IMPORTED_LOCATION "${_dir}/libllama-common.so")
+  add_library(llama_common_${_backend} INTERFACE)
+  target_link_libraries(llama_common_${_backend} INTERFACE llama_common_headers llama_${_backend}
+                                                           prebuilt_${_backend}_common)
   set(TSUKU_PREBUILT_DIR_${_backend} "${_dir}")
   list(APPEND TSUKU_BACKENDS "${_backend}")
 endforeach()

@@ -2,7 +2,8 @@
 # Fetches the pinned npm packages that bring llama.cpp (third_party/llama-pins.txt), checks each tarball against
 # its committed sha512 integrity, caches it by integrity outside the repository and extracts what the build needs:
 #
-#   <out>/llama-src/          headers, the qwen2 vocab and chat template, from node-llama-cpp's llama/gitRelease.bundle
+#   <out>/llama-src/          headers (llama.cpp's, ggml's and common/'s, for libllama-common.so), the qwen2 vocab and
+#                             chat template, from node-llama-cpp's llama/gitRelease.bundle
 #   <out>/prebuilt/<backend>/ the prebuilt libraries of @node-llama-cpp/linux-x64[-<backend>]  (cpu when no suffix)
 #   <out>/tarballs/<pkg>.tgz  links to the cached tarballs (the GPU script carries the bundle from here)
 #
@@ -64,18 +65,23 @@ backend_of() {
   esac
 }
 
+# Bump when the list of extracted paths changes, so an existing extraction is redone.
+source_layout=2
+
 extract_source() {
-  local tgz=$1 integrity=$2 dest="$out/llama-src"
-  [ -f "$dest/.integrity" ] && [ "$(cat "$dest/.integrity")" = "$integrity" ] && return
+  local tgz=$1 integrity=$2 dest="$out/llama-src" stamp="$2 layout=$source_layout"
+  [ -f "$dest/.integrity" ] && [ "$(cat "$dest/.integrity")" = "$stamp" ] && return
   local work
   work=$(mktemp -d)
   tar -xzf "$tgz" -C "$work" package/llama/gitRelease.bundle package/llama/patches
   git clone -q --bare "$work/package/llama/gitRelease.bundle" "$work/src.git" 2>/dev/null
   rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
-  git --git-dir "$work/src.git" archive HEAD include ggml/include models/ggml-vocab-qwen2.gguf \
+  # common/*.h (with common/jinja/*.h) are the headers libllama-common.so was built from: chat templates with tools,
+  # tool-call parsing, JSON schema -> grammar. They are the same commit as the prebuilt libraries.
+  git --git-dir "$work/src.git" archive HEAD include ggml/include 'common/*.h' models/ggml-vocab-qwen2.gguf \
       models/templates/Qwen-Qwen2.5-7B-Instruct.jinja vendor/nlohmann LICENSE | tar -x -C "$dest.tmp"
   cp -r "$work/package/llama/patches" "$dest.tmp/patches"
-  echo "$integrity" >"$dest.tmp/.integrity"
+  echo "$stamp" >"$dest.tmp/.integrity"
   rm -rf "$dest" && mv "$dest.tmp" "$dest"
   rm -rf "$work"
 }

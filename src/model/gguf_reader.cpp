@@ -91,10 +91,12 @@ public:
             throw GgufError(GgufProblem::bad_header, name_ + ": " + what + " claims " + std::to_string(n) +
                                                          " bytes (limit " + std::to_string(limit) + ")");
         }
-        std::string s(n, '\0');
+        if (n > remaining()) throw GgufError(GgufProblem::truncated, name_ + ": file ends inside " + what);
+        std::string s(n, '\0');  // allocated only once the bytes are known to exist
         read(s.data(), n, what);
         return s;
     }
+    uint64_t remaining() const { return size_ - pos_; }
 
 private:
     FILE* f_;
@@ -177,20 +179,13 @@ uint64_t GgufFile::tensor_bytes() const {
     return total;
 }
 
-GgufFile read_gguf(const fs::path& path) {
-    const std::string name = path.string();
-    std::error_code ec;
-    const auto status = fs::status(path, ec);
-    if (!fs::exists(status)) throw GgufError(GgufProblem::not_found, name + ": no such file");
-    if (!fs::is_regular_file(status)) throw GgufError(GgufProblem::unreadable, name + ": not a regular file");
-    GgufFile g;
-    g.file_size = fs::file_size(path, ec);
-    if (ec) throw GgufError(GgufProblem::unreadable, name + ": " + ec.message());
+namespace {
 
-    std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rbe"), &std::fclose);
-    if (!file) throw GgufError(GgufProblem::unreadable, name + ": " + std::strerror(errno));
-    std::setvbuf(file.get(), nullptr, _IOFBF, 1 << 16);
-    Reader r(file.get(), g.file_size, name);
+// The validation itself, over any stream of `size` bytes (a file, or memory for the fuzz tests).
+GgufFile parse(FILE* stream, uint64_t size, const std::string& name) {
+    GgufFile g;
+    g.file_size = size;
+    Reader r(stream, g.file_size, name);
 
     char magic[4];
     if (g.file_size < 4) throw GgufError(GgufProblem::not_gguf, name + ": not a GGUF file (too short)");
@@ -208,6 +203,14 @@ GgufFile read_gguf(const fs::path& path) {
     if (n_tensors > kMaxTensors || n_kv > kMaxKv) {
         throw GgufError(GgufProblem::bad_header, name + ": header claims " + std::to_string(n_tensors) +
                                                      " tensors and " + std::to_string(n_kv) + " metadata keys");
+    }
+    // Each key takes at least 13 bytes (length, type, a 1-byte value) and each tensor 32 (name length, rank, one
+    // dimension, type, offset). Plausible counts that the rest of the file cannot hold mean it was cut short (a
+    // partial download), checked before anything is allocated for them.
+    if (n_kv > r.remaining() / 13 || n_tensors > (r.remaining() - n_kv * 13) / 32) {
+        throw GgufError(GgufProblem::truncated, name + ": file ends before its " + std::to_string(n_kv) +
+                                                    " metadata keys and " + std::to_string(n_tensors) + " tensors (" +
+                                                    std::to_string(r.remaining()) + " bytes left)");
     }
     for (uint64_t i = 0; i < n_kv; ++i) {
         std::string key = r.string(kMaxKeyLength, "a metadata key");
@@ -271,6 +274,30 @@ GgufFile read_gguf(const fs::path& path) {
         }
     }
     return g;
+}
+
+}  // namespace
+
+GgufFile read_gguf(const fs::path& path) {
+    const std::string name = path.string();
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (!fs::exists(status)) throw GgufError(GgufProblem::not_found, name + ": no such file");
+    if (!fs::is_regular_file(status)) throw GgufError(GgufProblem::unreadable, name + ": not a regular file");
+    const uint64_t size = fs::file_size(path, ec);
+    if (ec) throw GgufError(GgufProblem::unreadable, name + ": " + ec.message());
+
+    std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rbe"), &std::fclose);
+    if (!file) throw GgufError(GgufProblem::unreadable, name + ": " + std::strerror(errno));
+    std::setvbuf(file.get(), nullptr, _IOFBF, 1 << 16);
+    return parse(file.get(), size, name);
+}
+
+GgufFile parse_gguf(const void* data, size_t size, const std::string& name) {
+    if (size < 4) throw GgufError(GgufProblem::not_gguf, name + ": not a GGUF file (too short)");
+    std::unique_ptr<FILE, int (*)(FILE*)> stream(::fmemopen(const_cast<void*>(data), size, "rb"), &std::fclose);
+    if (!stream) throw GgufError(GgufProblem::unreadable, name + ": " + std::strerror(errno));
+    return parse(stream.get(), size, name);
 }
 
 }  // namespace tsuku::model

@@ -57,4 +57,8 @@ struct GgufFile {
 // Reads and validates; throws GgufError naming the problem (with the offending key/tensor where there is one).
 GgufFile read_gguf(const std::filesystem::path& path);
 
+// The same validation over bytes in memory, `size` standing for the file size (the fuzz tests' entry point).
+// Throws GgufError and nothing else, whatever the bytes.
+GgufFile parse_gguf(const void* data, size_t size, const std::string& name = "<memory>");
+
 }  // namespace tsuku::model

@@ -3,28 +3,29 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "llama.h"
+#include "server/sampler.h"
 #include "server/utf8.h"
 
 namespace tsuku::server {
 namespace {
 
-struct SamplerDeleter {
-    void operator()(llama_sampler* s) const { llama_sampler_free(s); }
-};
-using SamplerPtr = std::unique_ptr<llama_sampler, SamplerDeleter>;
+using Clock = std::chrono::steady_clock;
 
-// A conventional chat sampling chain (the defaults llama.cpp's own tools use).
-SamplerPtr make_sampler(uint32_t seed) {
-    SamplerPtr chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(40));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(0.95f, 1));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_min_p(0.05f, 1));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(0.8f));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(seed));
-    return chain;
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// Where `stop` occurs in `text` at or after `from`, or npos.
+size_t find_stop(const std::string& text, const std::vector<std::string>& stops, size_t from) {
+    size_t best = std::string::npos;
+    for (const auto& s : stops) {
+        if (s.empty()) continue;
+        const size_t start = from > s.size() ? from - s.size() : 0;
+        best = std::min(best, text.find(s, start));
+    }
+    return best;
 }
 
 }  // namespace
@@ -71,73 +72,109 @@ Engine::Engine(const EngineOptions& o) {
 
 Engine::~Engine() = default;
 
-std::vector<int32_t> Engine::tokenize(const std::string& text) const {
+std::vector<int32_t> Engine::tokenize(const std::string& text, bool parse_special) const {
     const llama_vocab* vocab = llama_model_get_vocab(model_.get());
     std::vector<llama_token> tokens(text.size() + 8);
-    int32_t n = llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), tokens.data(),
-                               static_cast<int32_t>(tokens.size()), /*add_special=*/true, /*parse_special=*/true);
+    const auto len = static_cast<int32_t>(text.size());
+    int32_t n = llama_tokenize(vocab, text.data(), len, tokens.data(), static_cast<int32_t>(tokens.size()),
+                               /*add_special=*/true, parse_special);
     if (n < 0) {
         tokens.resize(static_cast<size_t>(-n));
-        n = llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), tokens.data(),
-                           static_cast<int32_t>(tokens.size()), true, true);
+        n = llama_tokenize(vocab, text.data(), len, tokens.data(), static_cast<int32_t>(tokens.size()), true,
+                           parse_special);
     }
     if (n < 0) throw std::runtime_error("tokenisation failed");
     tokens.resize(static_cast<size_t>(n));
     return tokens;
 }
 
-void Engine::decode_prompt(const std::vector<int32_t>& tokens) {
+void Engine::forget_cache() {
     llama_memory_clear(llama_get_memory(ctx_.get()), true);
-    for (size_t i = 0; i < tokens.size(); i += n_batch_) {
-        const auto n = static_cast<int32_t>(std::min<size_t>(n_batch_, tokens.size() - i));
-        auto* data = const_cast<llama_token*>(tokens.data() + i);
-        if (llama_decode(ctx_.get(), llama_batch_get_one(data, n)) != 0) {
-            throw std::runtime_error("llama_decode failed on the prompt");
-        }
-    }
+    cached_.clear();
 }
 
-CompletionOutput Engine::complete(const CompletionInput& in, const std::function<bool()>& cancelled) {
-    const ChatPrompt prompt = render_chat_prompt(model_.get(), in.turns);
-    const auto tokens = tokenize(prompt.text);
-    CompletionOutput out;
+void Engine::decode(int32_t* tokens, int32_t n) {
+    if (llama_decode(ctx_.get(), llama_batch_get_one(tokens, n)) != 0) {
+        forget_cache();  // the cache may hold part of the batch: start clean next time
+        throw std::runtime_error("llama_decode failed");
+    }
+    cached_.insert(cached_.end(), tokens, tokens + n);
+}
+
+size_t Engine::evaluate_prompt(const std::vector<int32_t>& tokens, const std::function<bool()>& cancelled) {
+    // The longest shared prefix, minus at least the last prompt token: its logits start the reply.
+    size_t keep = std::mismatch(cached_.begin(), cached_.end(), tokens.begin(), tokens.end()).first - cached_.begin();
+    keep = std::min(keep, tokens.size() - 1);
+    if (keep < cached_.size()) {
+        if (llama_memory_seq_rm(llama_get_memory(ctx_.get()), 0, static_cast<llama_pos>(keep), -1)) {
+            cached_.resize(keep);
+        } else {
+            forget_cache();  // a memory that cannot drop a suffix: evaluate everything
+            keep = 0;
+        }
+    }
+    std::vector<int32_t> rest(tokens.begin() + static_cast<std::ptrdiff_t>(keep), tokens.end());
+    for (size_t i = 0; i < rest.size(); i += n_batch_) {
+        if (i > 0 && cancelled && cancelled()) break;
+        decode(rest.data() + i, static_cast<int32_t>(std::min<size_t>(n_batch_, rest.size() - i)));
+    }
+    return keep;
+}
+
+GenerationOutput Engine::generate(const GenerationInput& in, const std::function<bool()>& cancelled) {
+    const auto tokens = tokenize(in.prompt, /*parse_special=*/true);
+    GenerationOutput out;
     out.input_tokens = static_cast<int>(tokens.size());
     if (tokens.empty()) throw RequestError("the prompt is empty after tokenisation");
     if (tokens.size() >= n_ctx_) {
         throw RequestError("the prompt is " + std::to_string(tokens.size()) + " tokens but the context holds " +
                            std::to_string(n_ctx_) + ": shorten the conversation or the system prompt");
     }
-    const auto t0 = std::chrono::steady_clock::now();
-    decode_prompt(tokens);
-    const auto t1 = std::chrono::steady_clock::now();
-    out.prompt_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
-
     const llama_vocab* vocab = llama_model_get_vocab(model_.get());
-    auto sampler = make_sampler(static_cast<uint32_t>(seed_state_++));
+    Sampler sampler(vocab, SamplingParams{.seed = static_cast<uint32_t>(seed_state_++)}, in.grammar);
+
+    // Tokens whose text must reach the output although llama.cpp counts them as special (tool-call markers).
+    std::set<llama_token> keep_special;
+    for (const auto& s : in.preserved_tokens) {
+        if (const auto ids = tokenize(s, true); ids.size() == 1) keep_special.insert(ids[0]);
+    }
+
+    const auto t0 = Clock::now();
+    out.cached_tokens = static_cast<int>(evaluate_prompt(tokens, cancelled));
+    out.prompt_ms = ms_since(t0);
+    if (cached_.size() != tokens.size()) {  // cancelled between prompt batches
+        out.stop = StopReason::cancelled;
+        return out;
+    }
+
+    const auto t1 = Clock::now();
     std::string raw;
     char piece[256];
-    size_t position = tokens.size();
     out.stop = StopReason::max_tokens;
     while (out.output_tokens < in.max_tokens) {
         if (cancelled && cancelled()) {
             out.stop = StopReason::cancelled;
             break;
         }
-        llama_token tok = llama_sampler_sample(sampler.get(), ctx_.get(), -1);
+        llama_token tok = sampler.sample(ctx_.get());
         if (llama_vocab_is_eog(vocab, tok)) {
             out.stop = StopReason::end_turn;
             break;
         }
-        const int32_t n = llama_token_to_piece(vocab, tok, piece, sizeof piece, 0, /*special=*/false);
+        sampler.accept(tok);
+        const int32_t n = llama_token_to_piece(vocab, tok, piece, sizeof piece, 0, keep_special.count(tok) > 0);
+        const size_t before = raw.size();
         if (n > 0) raw.append(piece, static_cast<size_t>(n));
         ++out.output_tokens;
-        if (out.output_tokens >= in.max_tokens || position + 1 >= n_ctx_) break;  // budget or context exhausted
-        if (llama_decode(ctx_.get(), llama_batch_get_one(&tok, 1)) != 0) {
-            throw std::runtime_error("llama_decode failed while generating");
+        if (const size_t at = find_stop(raw, in.stops, before); at != std::string::npos) {
+            raw.resize(at);
+            out.stop = StopReason::end_turn;
+            break;
         }
-        ++position;
+        if (out.output_tokens >= in.max_tokens || cached_.size() + 1 >= n_ctx_) break;  // budget or context full
+        decode(&tok, 1);
     }
-    out.generation_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
+    out.generation_ms = ms_since(t1);
     out.text = sanitize_utf8(raw);
     return out;
 }

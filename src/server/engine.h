@@ -1,15 +1,17 @@
-// One loaded model and its context: prompt in, completion out. Not thread-safe: the service serialises requests.
+// One loaded model and its context: prompt text in, generated text out. Not thread-safe: the service serialises
+// requests. The KV cache outlives a request: the next prompt reuses the prefix it shares with what the cache holds
+// (a chat client resends the whole conversation each turn).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "server/chat_prompt.h"
+#include "server/chat_request.h"
+#include "server/grammar.h"
 
 struct llama_model;
 struct llama_context;
@@ -23,27 +25,25 @@ struct EngineOptions {
     int gpu_layers = 0;              // layers offloaded to the backend's device (0 for cpu)
 };
 
-struct CompletionInput {
-    std::vector<ChatTurn> turns;  // system prompt first when there is one
+struct GenerationInput {
+    std::string prompt;  // rendered by the chat template
     int max_tokens = 256;
+    GrammarSpec grammar;
+    std::vector<std::string> preserved_tokens;  // special tokens that stay in the text (tool-call markers)
+    std::vector<std::string> stops;             // stop strings (not part of the text)
 };
 
 enum class StopReason { end_turn, max_tokens, cancelled };
 const char* stop_reason_name(StopReason r);
 
-struct CompletionOutput {
+struct GenerationOutput {
     std::string text;  // valid UTF-8
     StopReason stop = StopReason::end_turn;
     int input_tokens = 0;
+    int cached_tokens = 0;  // of input_tokens, reused from the cache
     int output_tokens = 0;
     double prompt_ms = 0;
     double generation_ms = 0;
-};
-
-// The request cannot be served as asked (e.g. the prompt is longer than the context). what() is for the client.
-class RequestError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
 };
 
 class Engine {
@@ -54,16 +54,21 @@ public:
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 
-    // `cancelled` is polled between tokens; when it returns true generation stops with StopReason::cancelled.
-    CompletionOutput complete(const CompletionInput& input, const std::function<bool()>& cancelled);
+    // `cancelled` is polled between prompt batches and between tokens; when it returns true generation stops with
+    // StopReason::cancelled. Throws RequestError for requests that cannot be served (prompt over the context).
+    GenerationOutput generate(const GenerationInput& input, const std::function<bool()>& cancelled);
 
+    const llama_model* model() const noexcept { return model_.get(); }
     const std::string& model_name() const noexcept { return model_name_; }
     uint32_t context_tokens() const noexcept { return n_ctx_; }
     int threads() const noexcept { return threads_; }
 
 private:
-    std::vector<int32_t> tokenize(const std::string& text) const;
-    void decode_prompt(const std::vector<int32_t>& tokens);
+    std::vector<int32_t> tokenize(const std::string& text, bool parse_special) const;
+    // Makes the cache hold `tokens` (reusing the shared prefix); returns how many were reused.
+    size_t evaluate_prompt(const std::vector<int32_t>& tokens, const std::function<bool()>& cancelled);
+    void decode(int32_t* tokens, int32_t n);
+    void forget_cache();
 
     struct ModelDeleter {
         void operator()(llama_model* m) const;
@@ -78,6 +83,7 @@ private:
     uint32_t n_batch_ = 0;
     int threads_ = 0;
     uint64_t seed_state_ = 0;
+    std::vector<int32_t> cached_;  // the tokens whose keys and values the context holds, in order
 };
 
 }  // namespace tsuku::server

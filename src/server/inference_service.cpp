@@ -9,42 +9,77 @@ namespace tsuku::server {
 
 namespace v1 = tsuku::llm::v1;
 
-InferenceService::InferenceService(Engine& engine, ShutdownController& shutdown, ServerIdentity identity)
-    : engine_(engine), shutdown_(shutdown), identity_(std::move(identity)) {}
+InferenceService::InferenceService(Engine& engine, const ChatTemplates& templates, ShutdownController& shutdown,
+                                   ServerIdentity identity, size_t max_waiting)
+    : engine_(engine),
+      templates_(templates),
+      shutdown_(shutdown),
+      identity_(std::move(identity)),
+      queue_(max_waiting) {}
 
 grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::CompletionRequest* request,
                                         v1::CompletionResponse* response) {
     ShutdownController::Activity activity(shutdown_);
-    CompletionInput input;
+    ChatRequest chat;
+    RenderedChat rendered;
     try {
-        input = to_completion_input(*request);
+        chat = to_chat_request(*request);
+        rendered = templates_.render(chat);  // before queueing: a bad request never waits
     } catch (const RequestError& e) {
         return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
     }
-    std::lock_guard lk(engine_mu_);
-    if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "the client went away before generation"};
-    spdlog::info("complete: started ({} messages, max_tokens {})", request->messages_size(), input.max_tokens);
+    GenerationInput input{rendered.prompt, chat.max_tokens, rendered.grammar, rendered.preserved_tokens,
+                          rendered.stops};
+    const auto cancelled = [context] { return context->IsCancelled(); };
+
+    GenerationOutput out;
     try {
-        const auto out = engine_.complete(input, [context] { return context->IsCancelled(); });
-        if (out.stop == StopReason::cancelled) {
-            return {grpc::StatusCode::CANCELLED,
-                    "generation cancelled after " + std::to_string(out.output_tokens) + " tokens"};
+        auto turn = queue_.acquire(
+            [&] { return context->IsCancelled() || shutdown_.stopping(); },
+            [](size_t ahead) { spdlog::info("complete: queued behind the request in progress ({} ahead)", ahead); });
+        if (!turn) {
+            if (context->IsCancelled()) {
+                spdlog::info("complete: a waiting request left the queue: its client went away");
+                return {grpc::StatusCode::CANCELLED, "the client went away before generation"};
+            }
+            return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down; retry on a new server"};
         }
-        response->set_content(out.text);
-        response->set_stop_reason(stop_reason_name(out.stop));
-        response->mutable_usage()->set_input_tokens(out.input_tokens);
-        response->mutable_usage()->set_output_tokens(out.output_tokens);
-        response->mutable_timing()->set_prompt_ms(out.prompt_ms);
-        response->mutable_timing()->set_generation_ms(out.generation_ms);
-        spdlog::info("complete: {} prompt tokens, {} generated, stop {}", out.input_tokens, out.output_tokens,
-                     stop_reason_name(out.stop));
-        return grpc::Status::OK;
+        spdlog::info("complete: started ({} messages, {} tools, max_tokens {}{})", chat.messages.size(),
+                     chat.tools.size(), chat.max_tokens, input.grammar.gbnf.empty() ? "" : ", constrained");
+        out = engine_.generate(input, cancelled);
+    } catch (const QueueFull& e) {
+        spdlog::warn("complete: refused: {}", e.what());
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED, e.what()};
     } catch (const RequestError& e) {
         return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
     } catch (const std::exception& e) {
         spdlog::error("complete failed: {}", e.what());
         return {grpc::StatusCode::INTERNAL, std::string("inference failed: ") + e.what()};
     }
+    if (out.stop == StopReason::cancelled) {
+        spdlog::info("complete: cancelled after {} tokens: the client went away", out.output_tokens);
+        return {grpc::StatusCode::CANCELLED,
+                "generation cancelled after " + std::to_string(out.output_tokens) + " tokens"};
+    }
+
+    const ParsedReply reply = templates_.parse(rendered, out.text, out.stop == StopReason::max_tokens);
+    response->set_content(reply.content);
+    for (const auto& c : reply.tool_calls) {
+        auto* tc = response->add_tool_calls();
+        tc->set_id(c.id);
+        tc->set_name(c.name);
+        tc->set_arguments_json(c.arguments_json);
+    }
+    const char* stop = reply.tool_calls.empty() ? stop_reason_name(out.stop) : "tool_use";
+    response->set_stop_reason(stop);
+    response->mutable_usage()->set_input_tokens(out.input_tokens);
+    response->mutable_usage()->set_output_tokens(out.output_tokens);
+    response->mutable_usage()->set_cached_input_tokens(out.cached_tokens);
+    response->mutable_timing()->set_prompt_ms(out.prompt_ms);
+    response->mutable_timing()->set_generation_ms(out.generation_ms);
+    spdlog::info("complete: {} prompt tokens ({} cached), {} generated, {} tool calls, stop {}", out.input_tokens,
+                 out.cached_tokens, out.output_tokens, reply.tool_calls.size(), stop);
+    return grpc::Status::OK;
 }
 
 grpc::Status InferenceService::Shutdown(grpc::ServerContext*, const v1::ShutdownRequest* request,

@@ -1,13 +1,15 @@
-// The gRPC InferenceService (DESIGN.md 3.2) over one Engine. Requests are served one at a time, in arrival order.
+// The gRPC InferenceService (DESIGN.md 3.2) over one Engine. One request generates at a time; a bounded number
+// wait behind it in arrival order (RequestQueue); a client that goes away cancels its request, waiting or running.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 
 #include "server/backend_check.h"
+#include "server/chat_template.h"
 #include "server/engine.h"
+#include "server/request_queue.h"
 #include "server/shutdown_controller.h"
 #include "tsuku/llm/v1/inference.grpc.pb.h"
 
@@ -24,7 +26,8 @@ struct ServerIdentity {
 
 class InferenceService final : public tsuku::llm::v1::InferenceService::Service {
 public:
-    InferenceService(Engine& engine, ShutdownController& shutdown, ServerIdentity identity);
+    InferenceService(Engine& engine, const ChatTemplates& templates, ShutdownController& shutdown,
+                     ServerIdentity identity, size_t max_waiting);
 
     grpc::Status Complete(grpc::ServerContext* context, const tsuku::llm::v1::CompletionRequest* request,
                           tsuku::llm::v1::CompletionResponse* response) override;
@@ -35,9 +38,10 @@ public:
 
 private:
     Engine& engine_;
+    const ChatTemplates& templates_;
     ShutdownController& shutdown_;
     ServerIdentity identity_;
-    std::mutex engine_mu_;
+    RequestQueue queue_;
 };
 
 }  // namespace tsuku::server

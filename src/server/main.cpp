@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "common/version.h"
+#include "install/sha256.h"
 #include "llama.h"
 #include "server/backend_check.h"
 #include "server/serve.h"
@@ -95,6 +97,9 @@ int main(int argc, char** argv) {
     serve->add_option("--ctx", so.context_tokens, "context size in tokens")->check(CLI::Range(256u, 1u << 20));
     serve->add_option("--threads", so.threads, "CPU threads (0 = all cores)")->check(CLI::Range(0, 1024));
     serve->add_option("--gpu-layers", so.gpu_layers, "layers to offload (-1 = all)");
+    serve->add_option("--model-sha256", so.model_sha256, "refuse (exit 65) a model whose sha256 is not this");
+    serve->add_option("--max-queue", so.max_waiting, "requests that may wait behind the one generating")
+        ->check(CLI::Range(0, 1024));
     serve->add_flag("--allow-software-devices", so.allow_software_devices,
                     "accept software GPU devices such as llvmpipe (tests); also TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1");
     serve->add_flag("-v,--verbose", verbose, "log llama.cpp's own messages");
@@ -128,6 +133,11 @@ int main(int argc, char** argv) {
                             ExitCode::usage);
         }
         so.idle_timeout = *idle_ms;
+        for (auto& c : so.model_sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (!so.model_sha256.empty() && !install::is_sha256_hex(so.model_sha256)) {
+            throw UserError("--model-sha256 '" + so.model_sha256 + "' is not a sha256", "pass 64 hex digits",
+                            ExitCode::usage);
+        }
         so.socket = fs::absolute(socket);
         so.model = fs::absolute(model);
         so.allow_software_devices = so.allow_software_devices || software_devices_allowed(env);

@@ -1,41 +1,115 @@
 #include "server/request_mapping.h"
 
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <set>
+
 namespace tsuku::server {
 
 namespace v1 = tsuku::llm::v1;
+using nlohmann::json;
 
-CompletionInput to_completion_input(const v1::CompletionRequest& req) {
+namespace {
+
+// Parses `text` as JSON and requires an object; `what` names the field for the message.
+json object_or_throw(const std::string& text, const std::string& what) {
+    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) throw RequestError(what + " is not valid JSON: send a JSON object");
+    if (!j.is_object()) throw RequestError(what + " must be a JSON object, not " + std::string(j.type_name()));
+    return j;
+}
+
+// Tool names appear in prompts, grammars and replies: keep them to what every tool-call format accepts.
+bool valid_tool_name(const std::string& name) {
+    if (name.empty() || name.size() > 64) return false;
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                        c == '-' || c == '.';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+ToolChoice tool_choice_of(const std::string& s) {
+    if (s.empty() || s == "auto") return ToolChoice::automatic;
+    if (s == "none") return ToolChoice::none;
+    if (s == "required") return ToolChoice::required;
+    throw RequestError("tool_choice '" + s + "' is not known: use \"auto\", \"none\" or \"required\"");
+}
+
+}  // namespace
+
+ChatRequest to_chat_request(const v1::CompletionRequest& req) {
     if (req.messages().empty()) {
         throw RequestError("the request has no messages: send at least one user message");
     }
     if (req.max_tokens() <= 0) {
         throw RequestError("max_tokens must be greater than 0 (got " + std::to_string(req.max_tokens()) + ")");
     }
+    ChatRequest out;
+    out.max_tokens = req.max_tokens();
     if (!req.json_schema().empty()) {
-        throw RequestError("json_schema is not supported by this server version yet");
+        object_or_throw(req.json_schema(), "json_schema");
+        out.json_schema = req.json_schema();
     }
-    if (!req.tools().empty()) {
-        throw RequestError("tools are not supported by this server version yet");
+
+    std::set<std::string> names;
+    for (const auto& t : req.tools()) {
+        if (!valid_tool_name(t.name())) {
+            throw RequestError("tool name '" + t.name() +
+                               "' is not valid: use 1 to 64 letters, digits, '_', '-' or '.'");
+        }
+        if (!names.insert(t.name()).second) throw RequestError("tool '" + t.name() + "' is defined twice");
+        ToolSpec spec{t.name(), t.description(), t.parameters_schema()};
+        if (spec.parameters_schema.empty()) {
+            spec.parameters_schema = R"({"type":"object","properties":{}})";
+        } else {
+            object_or_throw(spec.parameters_schema, "the parameters_schema of tool '" + t.name() + "'");
+        }
+        out.tools.push_back(std::move(spec));
     }
-    CompletionInput in;
-    in.max_tokens = req.max_tokens();
-    if (!req.system_prompt().empty()) in.turns.push_back({"system", req.system_prompt()});
+    out.tool_choice = tool_choice_of(req.tool_choice());
+    if (out.tool_choice == ToolChoice::required && out.tools.empty()) {
+        throw RequestError("tool_choice \"required\" needs at least one tool in tools");
+    }
+
+    if (!req.system_prompt().empty()) out.messages.push_back({"system", req.system_prompt(), {}, {}, {}});
+    std::map<std::string, std::string> call_names;  // tool call id -> tool name, for the results that answer them
     int index = 0;
     for (const auto& m : req.messages()) {
+        const std::string where = "message " + std::to_string(index);
+        ChatMessage msg;
+        msg.content = m.content();
         switch (m.role()) {
-            case v1::ROLE_USER: in.turns.push_back({"user", m.content()}); break;
-            case v1::ROLE_ASSISTANT: in.turns.push_back({"assistant", m.content()}); break;
-            case v1::ROLE_TOOL:
-                in.turns.push_back(
-                    {"tool", m.has_tool_result() && m.content().empty() ? m.tool_result().content() : m.content()});
+            case v1::ROLE_USER: msg.role = "user"; break;
+            case v1::ROLE_ASSISTANT:
+                msg.role = "assistant";
+                for (const auto& c : m.tool_calls()) {
+                    if (c.name().empty()) throw RequestError(where + " has a tool call without a name");
+                    const std::string args = c.arguments_json().empty() ? "{}" : c.arguments_json();
+                    object_or_throw(args, where + ": the arguments_json of the call to '" + c.name() + "'");
+                    msg.tool_calls.push_back({c.id(), c.name(), args});
+                    if (!c.id().empty()) call_names[c.id()] = c.name();
+                }
                 break;
-            default:
-                throw RequestError("message " + std::to_string(index) +
-                                   " has no role: set ROLE_USER, ROLE_ASSISTANT or ROLE_TOOL");
+            case v1::ROLE_TOOL:
+                msg.role = "tool";
+                if (m.has_tool_result()) {
+                    const auto& r = m.tool_result();
+                    if (msg.content.empty()) msg.content = r.content();
+                    // The model sees that the call failed; the templates have no field for it.
+                    if (r.is_error()) msg.content = "Error: " + msg.content;
+                    msg.tool_call_id = r.tool_call_id();
+                    if (auto it = call_names.find(r.tool_call_id()); it != call_names.end()) msg.tool_name = it->second;
+                }
+                break;
+            default: throw RequestError(where + " has no role: set ROLE_USER, ROLE_ASSISTANT or ROLE_TOOL");
         }
+        out.messages.push_back(std::move(msg));
         ++index;
     }
-    return in;
+    return out;
 }
 
 }  // namespace tsuku::server

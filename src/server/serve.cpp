@@ -15,8 +15,10 @@
 #include "common/file_lock.h"
 #include "common/home.h"
 #include "common/version.h"
+#include "install/sha256.h"
 #include "model/gguf_reader.h"
 #include "server/backend_check.h"
+#include "server/chat_template.h"
 #include "server/inference_service.h"
 #include "server/notifier.h"
 #include "server/variant.h"
@@ -107,6 +109,22 @@ int serve(const ServeOptions& o) {
         return fail_start(ExitCode::model_invalid, std::string("invalid model: ") + e.what(),
                           "download the model again or pass another .gguf");
     }
+    if (!o.model_sha256.empty()) {
+        std::string got;
+        try {
+            got = install::sha256_file(o.model);
+        } catch (const UserError& e) {
+            return fail_start(ExitCode::model_invalid, e.what(), e.fix());
+        }
+        if (got != o.model_sha256) {
+            return fail_start(ExitCode::model_invalid,
+                              "invalid model: wrong checksum for " + o.model.string() + "\n  expected sha256 " +
+                                  o.model_sha256 + "\n  got      sha256 " + got,
+                              "download the model again (a partial or corrupted download), or pass the right "
+                              "--model-sha256");
+        }
+        spdlog::info("model checksum verified (sha256 {})", got);
+    }
 
     // 3. One server per socket: the lock is held for the server's whole life.
     if (!fs::is_directory(o.socket.parent_path())) {
@@ -128,6 +146,7 @@ int serve(const ServeOptions& o) {
 
     // 4. Load.
     std::unique_ptr<Engine> engine;
+    std::unique_ptr<ChatTemplates> templates;
     try {
         EngineOptions eo;
         eo.model_path = o.model;
@@ -135,11 +154,12 @@ int serve(const ServeOptions& o) {
         eo.threads = o.threads;
         eo.gpu_layers = o.gpu_layers >= 0 ? o.gpu_layers : (backend == Backend::cpu ? 0 : 999);
         engine = std::make_unique<Engine>(eo);
+        templates = std::make_unique<ChatTemplates>(engine->model());
     } catch (const std::exception& e) {
         return fail_start(ExitCode::model_invalid, e.what(), "check the model file; see the log above");
     }
-    spdlog::info("model {} loaded: context {} tokens, {} threads", engine->model_name(), engine->context_tokens(),
-                 engine->threads());
+    spdlog::info("model {} loaded: context {} tokens, {} threads, chat template: {}", engine->model_name(),
+                 engine->context_tokens(), engine->threads(), templates->template_used());
 
     // 5. Bind, private to the user.
     std::string why;
@@ -154,7 +174,7 @@ int serve(const ServeOptions& o) {
         const size_t free_bytes = check.devices.front().memory_free;
         identity.available_vram_bytes = [free_bytes] { return static_cast<int64_t>(free_bytes); };
     }
-    InferenceService service(*engine, shutdown, identity);
+    InferenceService service(*engine, *templates, shutdown, identity, o.max_waiting);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("unix:" + o.socket.string(), grpc::InsecureServerCredentials());
     builder.RegisterService(&service);

@@ -1,22 +1,26 @@
 // `tsuku-llm serve`: the start-up contract of DESIGN.md 3.1, in this order:
-//   backend check (78) -> model check (66/65) -> socket lock (73) -> load model (65) -> bind 0600 (73)
+//   backend check (78) -> model check (66/65; with --model-sha256 the checksum too) -> socket lock (73)
+//   -> load model (65) -> bind 0600 (73)
 //   -> `ready` event -> serve until Shutdown / idle timeout / SIGTERM -> remove the socket -> exit 0.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 namespace tsuku::server {
 
 struct ServeOptions {
     std::filesystem::path socket;
     std::filesystem::path model;
+    std::string model_sha256;  // 64 lowercase hex digits; empty: not checked
     int notify_fd = -1;
     std::chrono::milliseconds idle_timeout = std::chrono::minutes(5);
     uint32_t context_tokens = 4096;
-    int threads = 0;      // 0: all cores
-    int gpu_layers = -1;  // -1: everything on the backend's device (0 for cpu)
+    int threads = 0;         // 0: all cores
+    int gpu_layers = -1;     // -1: everything on the backend's device (0 for cpu)
+    size_t max_waiting = 8;  // requests that may wait behind the one generating
     bool allow_software_devices = false;
     std::filesystem::path library_dir;  // the variant's folder (where libggml-*.so live)
 };

@@ -3,13 +3,13 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "install/sha256.h"
 #include "manifest/manifest.h"
 #include "support/paths.h"
 #include "support/temp_dir.h"
@@ -18,19 +18,6 @@ namespace fs = std::filesystem;
 using namespace tsuku;
 
 namespace {
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
-    EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-    std::string s;
-    for (unsigned i = 0; i < n; ++i) {
-        char b[3];
-        std::snprintf(b, sizeof b, "%02x", md[i]);
-        s += b;
-    }
-    return s;
-}
 
 // name -> content of every entry of a tar.zst.
 std::map<std::string, std::string> read_archive(const fs::path& p) {
@@ -59,21 +46,21 @@ TEST(Release, PackagesMatchTheEmbeddedChecksumsAndCarryAMatchingVariantJson) {
         ASSERT_TRUE(fs::exists(file));
         const std::string bytes = test::read_file(file);
         EXPECT_EQ(bytes.size(), v.artifact.size);
-        EXPECT_EQ(sha256_hex(bytes), v.artifact.sha256);
+        EXPECT_EQ(install::sha256_hex(bytes), v.artifact.sha256);
 
         const auto entries = read_archive(file);
         ASSERT_TRUE(entries.count("variant.json"));
-        EXPECT_EQ(sha256_hex(entries.at("variant.json")), v.variant_json_sha256);
+        EXPECT_EQ(install::sha256_hex(entries.at("variant.json")), v.variant_json_sha256);
         const auto vj = nlohmann::json::parse(entries.at("variant.json"));
         EXPECT_EQ(vj["backend"], std::string(backend_name(backend)));
         EXPECT_EQ(vj["files"].size() + 1, entries.size()) << "every file is listed, nothing else is shipped";
         for (const auto& f : vj["files"]) {
             const std::string name = f["path"];
             ASSERT_TRUE(entries.count(name)) << name;
-            EXPECT_EQ(sha256_hex(entries.at(name)), f["sha256"].get<std::string>()) << name;
+            EXPECT_EQ(install::sha256_hex(entries.at(name)), f["sha256"].get<std::string>()) << name;
         }
         EXPECT_TRUE(entries.count("tsuku-llm"));
-        EXPECT_FALSE(entries.count("libllama-common.so")) << "the server does not use it";
+        EXPECT_TRUE(entries.count("libllama-common.so")) << "the server links it (chat templates, tool calls)";
         const std::string lib(backend_info(backend).ggml_library);
         if (!lib.empty()) {
             EXPECT_TRUE(entries.count(lib)) << lib;
@@ -84,9 +71,9 @@ TEST(Release, PackagesMatchTheEmbeddedChecksumsAndCarryAMatchingVariantJson) {
 TEST(Release, ATamperedPackageNoLongerMatches) {
     const auto& v = this_platform().variants.at(Backend::cpu);
     std::string bytes = test::read_file(fs::path(test::kReleaseDir) / v.artifact.file_name());
-    ASSERT_EQ(sha256_hex(bytes), v.artifact.sha256);
+    ASSERT_EQ(install::sha256_hex(bytes), v.artifact.sha256);
     bytes[bytes.size() / 2] ^= 0x01;  // one flipped bit
-    EXPECT_NE(sha256_hex(bytes), v.artifact.sha256);
+    EXPECT_NE(install::sha256_hex(bytes), v.artifact.sha256);
     EXPECT_EQ(bytes.size(), v.artifact.size) << "size alone cannot catch it; the checksum does";
 }
 
@@ -96,7 +83,7 @@ TEST(Release, DefaultModelMatchesItsChecksum) {
     ASSERT_TRUE(model);
     const std::string bytes = test::read_file(fs::path(test::kReleaseDir) / model->artifact.file_name());
     EXPECT_EQ(bytes.size(), model->artifact.size);
-    EXPECT_EQ(sha256_hex(bytes), model->artifact.sha256);
+    EXPECT_EQ(install::sha256_hex(bytes), model->artifact.sha256);
 }
 
 TEST(Release, ManifestFileIsTheEmbeddedOne) {

@@ -8,7 +8,6 @@
 // validator tsuku uses: an invalid manifest fails the build with the reason.
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include <thread>
 
 #include "../gguf_gen/shapes.h"
+#include "install/sha256.h"
 #include "manifest/manifest.h"
 #include "model/gguf_reader.h"
 #include "model/memory_estimate.h"
@@ -50,38 +50,6 @@ void write_if_changed(const fs::path& p, const std::string& content) {
         if (!out) throw std::runtime_error("cannot write " + tmp.string());
     }
     fs::rename(tmp, p);
-}
-
-std::string hex(const unsigned char* d, unsigned n) {
-    static const char* digits = "0123456789abcdef";
-    std::string s;
-    for (unsigned i = 0; i < n; ++i) {
-        s += digits[d[i] >> 4];
-        s += digits[d[i] & 15];
-    }
-    return s;
-}
-
-std::string sha256_of(const std::string& data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
-    EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-    return hex(md, n);
-}
-
-std::string sha256_file(const fs::path& p) {
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-    EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + p.string());
-    std::vector<char> buf(1 << 20);
-    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
-        EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
-    }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
-    EVP_DigestFinal_ex(ctx.get(), md, &n);
-    return hex(md, n);
 }
 
 struct PackEntry {
@@ -125,13 +93,14 @@ void write_tar_zst(const fs::path& out, std::vector<PackEntry> entries) {
 }
 
 manifest::Artifact artifact_for(const fs::path& file, const std::string& base_url) {
-    return {base_url + "/" + file.filename().string(), sha256_file(file), fs::file_size(file)};
+    return {base_url + "/" + file.filename().string(), install::sha256_file(file), fs::file_size(file)};
 }
 
-// The files a variant ships: the server, llama.cpp's libllama and every ggml library (the backends ggml loads at
-// run time). Nothing else that may sit in the folder (e.g. libllama-common.so, which the server does not use).
+// The files a variant ships: the server, llama.cpp's libllama and libllama-common.so (chat templates, tool calls,
+// JSON schema grammars) and every ggml library (the backends ggml loads at run time). Nothing else in the folder.
 bool is_shipped(const std::string& n) {
-    return n == "tsuku-llm" || (n.ends_with(".so") && (n.rfind("libggml", 0) == 0 || n.rfind("libllama.", 0) == 0));
+    return n == "tsuku-llm" || (n.ends_with(".so") && (n.rfind("libggml", 0) == 0 || n.rfind("libllama.", 0) == 0 ||
+                                                       n == "libllama-common.so"));
 }
 
 std::vector<fs::path> variant_files(const fs::path& dir) {
@@ -158,7 +127,7 @@ manifest::Variant pack_variant(Backend backend, const fs::path& dir, const json&
     std::vector<PackEntry> entries;
     for (const auto& f : variant_files(dir)) {
         const std::string name = f.filename().string();
-        vj["files"].push_back({{"path", name}, {"sha256", sha256_file(f)}, {"size", fs::file_size(f)}});
+        vj["files"].push_back({{"path", name}, {"sha256", install::sha256_file(f)}, {"size", fs::file_size(f)}});
         entries.push_back({name, f, "", name == "tsuku-llm" ? 0755 : 0644});
     }
     const std::string variant_json = vj.dump(2) + "\n";
@@ -170,7 +139,7 @@ manifest::Variant pack_variant(Backend backend, const fs::path& dir, const json&
     manifest::Variant v;
     v.backend = backend;
     v.artifact = artifact_for(package, base_url);
-    v.variant_json_sha256 = sha256_of(variant_json);
+    v.variant_json_sha256 = install::sha256_hex(variant_json);
     if (policy_variant.contains("components"))
         v.components = policy_variant["components"].get<std::vector<std::string>>();
     const json req = policy_variant.value("requires", json::object());
@@ -191,7 +160,7 @@ manifest::Artifact pack_component(const manifest::Component& c, const fs::path& 
     json cj = {{"component", c.name}, {"version", c.version}, {"files", json::array()}};
     for (const auto& soname : c.provides) {
         const fs::path src = fs::canonical(from / soname);
-        cj["files"].push_back({{"path", soname}, {"sha256", sha256_file(src)}, {"size", fs::file_size(src)}});
+        cj["files"].push_back({{"path", soname}, {"sha256", install::sha256_file(src)}, {"size", fs::file_size(src)}});
         entries.push_back({soname, src, "", 0644});
     }
     entries.push_back({"component.json", {}, cj.dump(2) + "\n", 0644});

@@ -1,0 +1,61 @@
+#include "server/grammar.h"
+
+// llama.cpp's common library (libllama-common.so); its JSON type keeps the vendored nlohmann behind a pimpl.
+#include "json-schema-to-grammar.h"
+#include "json.h"
+
+namespace tsuku::server {
+namespace {
+
+common_json parse_schema(const std::string& text, const std::string& what) {
+    try {
+        return common_json::parse(text);
+    } catch (const std::exception& e) {
+        throw RequestError(what + " is not valid JSON: " + e.what());
+    }
+}
+
+}  // namespace
+
+std::string json_schema_grammar(const std::string& schema) {
+    const auto j = parse_schema(schema, "json_schema");
+    try {
+        return json_schema_to_grammar(j, /*force_gbnf=*/true);
+    } catch (const std::exception& e) {
+        throw RequestError(std::string("json_schema cannot be enforced: ") + e.what());
+    }
+}
+
+std::string forced_tool_call_grammar(const std::vector<ToolSpec>& tools, const std::string& content_schema) {
+    if (tools.empty()) throw RequestError("a tool call is required but the request has no tools");
+    std::vector<common_json> schemas;
+    for (const auto& t : tools) schemas.push_back(parse_schema(t.parameters_schema, "the parameters of " + t.name));
+    common_json content;
+    if (!content_schema.empty()) content = parse_schema(content_schema, "json_schema");
+    try {
+        return build_grammar([&](const common_grammar_builder& b) {
+            std::string calls;
+            for (size_t i = 0; i < tools.size(); ++i) {
+                const std::string rule = "tool-" + std::to_string(i);
+                b.resolve_refs(schemas[i]);
+                const std::string args = b.add_schema(rule + "-args", schemas[i]);
+                // The exact layout Qwen2.5 writes; the name as a JSON string literal.
+                const std::string head = "{\"name\": " + common_json::make(tools[i].name).dump() + ", \"arguments\": ";
+                const std::string call = b.add_rule(rule, gbnf_format_literal(head) + " " + args + " \"}\"");
+                calls += (calls.empty() ? "" : " | ") + call;
+            }
+            const std::string tool_call =
+                b.add_rule("tool-call", "\"<tool_call>\\n\" ( " + calls + " ) \"\\n</tool_call>\"");
+            if (content_schema.empty()) {
+                b.add_rule("root", tool_call);
+            } else {
+                b.resolve_refs(content);
+                b.add_rule("root", tool_call + " | " + b.add_schema("content", content));
+            }
+        });
+    } catch (const std::exception& e) {
+        throw RequestError(std::string("the tool parameters cannot be enforced: ") + e.what());
+    }
+}
+
+}  // namespace tsuku::server
