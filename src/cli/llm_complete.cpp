@@ -1,7 +1,9 @@
-// tsuku llm complete [PROMPT…|-] [--system S] [--max-tokens N] [--json] [--model PATH]
+// tsuku llm complete [PROMPT…|-] [--system S] [--max-tokens N] [--schema S] [--tools T] [--tool-choice C] [--json]
+//                    [--model M]
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,6 +21,9 @@ struct CompleteOptions {
     std::string system;
     int max_tokens = 256;
     bool json = false;
+    std::string schema;  // JSON text or a file holding it
+    std::string tools;   // the same, a JSON array of {name, description, parameters}
+    std::string tool_choice;
     std::string model;
     bool yes = false;
 };
@@ -58,10 +63,50 @@ std::string assemble_prompt(const std::vector<std::string>& parts) {
     return text;
 }
 
+// `value` is JSON when it starts like JSON, otherwise the path of a file that holds it. Checked here so a typo is
+// reported before any server starts.
+nlohmann::json json_argument(const std::string& option, const std::string& value) {
+    const auto first = value.find_first_not_of(" \t\r\n");
+    std::string text = value;
+    if (first == std::string::npos || (value[first] != '{' && value[first] != '[')) {
+        std::ifstream in(value, std::ios::binary);
+        if (!in) {
+            throw UserError(option + " '" + value + "' is neither JSON nor a readable file",
+                            "give the JSON itself or the path of a file that holds it", ExitCode::usage);
+        }
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+        throw UserError(option + " is not valid JSON", "check the JSON (e.g. with `jq . FILE`)", ExitCode::usage);
+    }
+    return j;
+}
+
+void add_tools(tsuku::llm::v1::CompletionRequest& request, const nlohmann::json& tools) {
+    const std::string fix =
+        R"(give a JSON array like [{"name": "get_weather", "description": "...", "parameters": {...}}])";
+    if (!tools.is_array()) throw UserError("--tools is not a JSON array", fix, ExitCode::usage);
+    for (const auto& t : tools) {
+        if (!t.is_object() || !t.contains("name") || !t["name"].is_string()) {
+            throw UserError("--tools has an entry without a string \"name\"", fix, ExitCode::usage);
+        }
+        auto* def = request.add_tools();
+        def->set_name(t["name"].get<std::string>());
+        if (t.contains("description") && t["description"].is_string()) {
+            def->set_description(t["description"].get<std::string>());
+        }
+        if (t.contains("parameters")) def->set_parameters_schema(t["parameters"].dump());
+    }
+}
+
 void run(Context& ctx, const CompleteOptions& o) {
     tsuku::llm::v1::CompletionRequest request;
     request.set_system_prompt(o.system);
     request.set_max_tokens(o.max_tokens);
+    if (!o.schema.empty()) request.set_json_schema(json_argument("--schema", o.schema).dump());
+    if (!o.tools.empty()) add_tools(request, json_argument("--tools", o.tools));
+    request.set_tool_choice(o.tool_choice);
     auto* m = request.add_messages();
     m->set_role(tsuku::llm::v1::ROLE_USER);
     m->set_content(assemble_prompt(o.prompt));
@@ -73,12 +118,13 @@ void run(Context& ctx, const CompleteOptions& o) {
     client::LlmClient client(server.socket);
     const auto response = client.complete(request, std::chrono::minutes(30));
     if (o.json) {
-        nlohmann::json j = {
-            {"content", response.content()},
-            {"stop_reason", response.stop_reason()},
-            {"usage",
-             {{"input_tokens", response.usage().input_tokens()}, {"output_tokens", response.usage().output_tokens()}}},
-            {"tool_calls", nlohmann::json::array()}};
+        nlohmann::json j = {{"content", response.content()},
+                            {"stop_reason", response.stop_reason()},
+                            {"usage",
+                             {{"input_tokens", response.usage().input_tokens()},
+                              {"output_tokens", response.usage().output_tokens()},
+                              {"cached_input_tokens", response.usage().cached_input_tokens()}}},
+                            {"tool_calls", nlohmann::json::array()}};
         for (const auto& t : response.tool_calls()) {
             j["tool_calls"].push_back({{"id", t.id()}, {"name", t.name()}, {"arguments_json", t.arguments_json()}});
         }
@@ -100,6 +146,13 @@ void add_llm_complete(CLI::App& llm, Context& ctx) {
     cmd->add_option("--system", o->system, "system prompt");
     cmd->add_option("--max-tokens", o->max_tokens, "most tokens to generate")->check(CLI::Range(1, 1 << 20));
     cmd->add_flag("--json", o->json, "print the response as JSON (content, stop_reason, usage, tool_calls)");
+    cmd->add_option("--schema", o->schema,
+                    "constrain the reply to JSON valid for this JSON schema (the schema, or a file holding it)");
+    cmd->add_option("--tools", o->tools,
+                    "tools the model may call: a JSON array of {name, description, parameters} (or a file); the "
+                    "calls are printed with --json");
+    cmd->add_option("--tool-choice", o->tool_choice, "auto (default), none or required")
+        ->check(CLI::IsMember({"auto", "none", "required"}));
     cmd->add_option("--model", o->model,
                     "a model name (tsuku llm manifest) or a .gguf path, instead of llm.model (takes effect when the "
                     "server starts)");

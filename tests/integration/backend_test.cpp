@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/exit_codes.h"
+#include "support/grpc_calls.h"
 #include "support/paths.h"
 #include "support/run_command.h"
 #include "support/server_harness.h"
@@ -38,18 +39,9 @@ TEST(VulkanVariant, ServesOnLavapipeWhenSoftwareDevicesAreAllowed) {
     auto run = server.start(tsuku::test::kTinyModel, {}, {{"TSUKU_LLM_ALLOW_SOFTWARE_DEVICES", "1"}});
     ASSERT_EQ(run.outcome.kind, StartOutcome::Kind::ready) << run.log;
     EXPECT_EQ(run.outcome.ready->backend, "vulkan");
-    auto stub = v1::InferenceService::NewStub(
-        grpc::CreateChannel("unix:" + server.socket().string(), grpc::InsecureChannelCredentials()));
-
-    v1::CompletionRequest req;
-    req.set_max_tokens(6);
-    auto* m = req.add_messages();
-    m->set_role(v1::ROLE_USER);
-    m->set_content("Hello from lavapipe");
+    auto stub = tsuku::test::stub_for(server.socket());
     v1::CompletionResponse resp;
-    grpc::ClientContext c1;
-    c1.set_deadline(std::chrono::system_clock::now() + 300s);
-    auto s = stub->Complete(&c1, req, &resp);
+    auto s = tsuku::test::call_complete(*stub, tsuku::test::user_request("Hello from lavapipe", 6), &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_GT(resp.usage().output_tokens(), 0);
 

@@ -9,9 +9,11 @@
 #include "support/paths.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
+#include "support/text.h"
 
 namespace fs = std::filesystem;
 using tsuku::test::CommandResult;
+using tsuku::test::count_in;
 using tsuku::test::run_command;
 
 namespace {
@@ -25,12 +27,6 @@ protected:
     }
     tsuku::test::TempDir home;
 };
-
-size_t count(const std::string& haystack, const std::string& needle) {
-    size_t n = 0;
-    for (size_t pos = 0; (pos = haystack.find(needle, pos)) != std::string::npos; pos += needle.size()) ++n;
-    return n;
-}
 
 }  // namespace
 
@@ -79,6 +75,55 @@ TEST_F(CliTest, EmptyPromptIsAUsageError) {
     EXPECT_NE(r.err.find("the prompt is empty"), std::string::npos) << r.err;
 }
 
+TEST_F(CliTest, SchemaConstrainsTheReplyToValidJson) {
+    const std::string schema =
+        R"({"type":"object","properties":{"ok":{"type":"boolean"},"n":{"type":"integer","minimum":1,"maximum":9}},
+            "required":["ok","n"],"additionalProperties":false})";
+    const auto file = home / "schema.json";
+    tsuku::test::write_file(file, schema);
+    for (const std::string& arg : {schema, file.string()}) {  // inline, then from a file
+        auto r = tsuku({"llm", "complete", "Answer", "--schema", arg, "--max-tokens", "400", "--json"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const auto reply = nlohmann::json::parse(r.out);
+        EXPECT_EQ(reply["stop_reason"], "end_turn");
+        const auto doc = nlohmann::json::parse(reply["content"].get<std::string>(), nullptr, false);
+        ASSERT_FALSE(doc.is_discarded()) << reply["content"];
+        ASSERT_TRUE(doc["ok"].is_boolean()) << doc;
+        ASSERT_TRUE(doc["n"].is_number_integer()) << doc;
+        EXPECT_GE(doc["n"].get<int>(), 1);
+        EXPECT_LE(doc["n"].get<int>(), 9);
+        EXPECT_EQ(doc.size(), 2u) << doc;
+    }
+}
+
+TEST_F(CliTest, ToolsGiveToolCallsWithTheirArguments) {
+    const std::string tools = R"([{"name": "get_time", "description": "the time in a zone",
+        "parameters": {"type": "object", "properties": {"zone": {"enum": ["UTC", "CET"]}}, "required": ["zone"]}}])";
+    auto r = tsuku({"llm", "complete", "What time is it?", "--tools", tools, "--tool-choice", "required",
+                    "--max-tokens", "200", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto reply = nlohmann::json::parse(r.out);
+    EXPECT_EQ(reply["stop_reason"], "tool_use") << reply;
+    ASSERT_EQ(reply["tool_calls"].size(), 1u) << reply;
+    EXPECT_EQ(reply["tool_calls"][0]["name"], "get_time");
+    const auto args = nlohmann::json::parse(reply["tool_calls"][0]["arguments_json"].get<std::string>());
+    EXPECT_TRUE(args["zone"] == "UTC" || args["zone"] == "CET") << args;
+}
+
+TEST_F(CliTest, BadSchemaOrToolsAreUsageErrorsBeforeAnyServerStarts) {
+    auto r = tsuku({"llm", "complete", "hi", "--schema", "{\"type\": "});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("--schema is not valid JSON"), std::string::npos) << r.err;
+    r = tsuku({"llm", "complete", "hi", "--schema", (home / "missing.json").string()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("neither JSON nor a readable file"), std::string::npos) << r.err;
+    r = tsuku({"llm", "complete", "hi", "--tools", R"({"name": "x"})"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("--tools is not a JSON array"), std::string::npos) << r.err;
+    r = tsuku({"llm", "status", "--json"});
+    EXPECT_FALSE(nlohmann::json::parse(r.out)["running"].get<bool>());
+}
+
 TEST_F(CliTest, MissingModelFileNamesThePath) {
     auto r = tsuku({"llm", "complete", "hi", "--model", "/nonexistent/m.gguf"});
     EXPECT_EQ(r.exit_code, 1);
@@ -113,6 +158,6 @@ TEST_F(CliTest, ConcurrentClientsShareOneServer) {
         EXPECT_EQ(r.exit_code, 0) << r.err;
     }
     const auto log = tsuku::test::read_file(home / "logs" / "server.log");
-    EXPECT_EQ(count(log, "serving on"), 1u) << "exactly one server must start:\n" << log;
-    EXPECT_EQ(count(log, "another server already owns"), 0u) << log;
+    EXPECT_EQ(count_in(log, "serving on"), 1u) << "exactly one server must start:\n" << log;
+    EXPECT_EQ(count_in(log, "another server already owns"), 0u) << log;
 }

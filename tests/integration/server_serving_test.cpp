@@ -12,9 +12,11 @@
 
 #include "common/exit_codes.h"
 #include "install/sha256.h"
+#include "support/grpc_calls.h"
 #include "support/paths.h"
 #include "support/server_harness.h"
 #include "support/temp_dir.h"
+#include "support/text.h"
 #include "tsuku/llm/v1/inference.grpc.pb.h"
 
 namespace fs = std::filesystem;
@@ -22,44 +24,14 @@ namespace v1 = tsuku::llm::v1;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 using tsuku::lifecycle::StartOutcome;
+using tsuku::test::call_complete;
+using tsuku::test::count_in;
 using tsuku::test::ServerHarness;
+using tsuku::test::stub_for;
+using tsuku::test::user_request;
+using tsuku::test::wait_for_log;
 
 namespace {
-
-std::unique_ptr<v1::InferenceService::Stub> stub_for(const fs::path& socket) {
-    return v1::InferenceService::NewStub(
-        grpc::CreateChannel("unix:" + socket.string(), grpc::InsecureChannelCredentials()));
-}
-
-v1::CompletionRequest user_request(const std::string& text, int max_tokens) {
-    v1::CompletionRequest r;
-    r.set_max_tokens(max_tokens);
-    auto* m = r.add_messages();
-    m->set_role(v1::ROLE_USER);
-    m->set_content(text);
-    return r;
-}
-
-grpc::Status call(v1::InferenceService::Stub& stub, const v1::CompletionRequest& r, v1::CompletionResponse* out) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + 300s);
-    return stub.Complete(&ctx, r, out);
-}
-
-size_t count_in(const std::string& text, const std::string& needle) {
-    size_t n = 0;
-    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-    return n;
-}
-
-// Condition-based wait (bounded generously) for the server's log to contain `needle` at least `times` times.
-bool wait_for_log(const fs::path& log, const std::string& needle, size_t times = 1) {
-    for (int i = 0; i < 12000; ++i) {
-        if (count_in(tsuku::test::read_file(log), needle) >= times) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return false;
-}
 
 // A request that cannot finish before it is cancelled: its grammar needs a million characters, more than the
 // context holds, so the model can neither stop nor complete it (a synthetic model could otherwise end any time).
@@ -155,7 +127,7 @@ TEST_F(Serving, JsonSchemaForcesValidJsonFromANoiseModel) {
     req.set_json_schema(kProfileSchema.dump());
     for (int i = 0; i < 3; ++i) {  // different random draws, same guarantee
         v1::CompletionResponse resp;
-        const auto s = call(*stub, req, &resp);
+        const auto s = call_complete(*stub, req, &resp);
         ASSERT_TRUE(s.ok()) << s.error_message();
         EXPECT_EQ(resp.stop_reason(), "end_turn") << "the grammar ends the reply when the document is complete";
         EXPECT_TRUE(resp.tool_calls().empty());
@@ -170,13 +142,13 @@ TEST_F(Serving, BadJsonSchemasAreInvalidArguments) {
     v1::CompletionResponse resp;
     auto req = user_request("x", 10);
     req.set_json_schema("{\"type\": ");
-    auto s = call(*stub, req, &resp);
+    auto s = call_complete(*stub, req, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_NE(s.error_message().find("json_schema"), std::string::npos) << s.error_message();
     req.set_json_schema(R"({"$ref": "#/definitions/nowhere"})");
-    s = call(*stub, req, &resp);
+    s = call_complete(*stub, req, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-    EXPECT_TRUE(call(*stub, user_request("still serving?", 2), &resp).ok());
+    EXPECT_TRUE(call_complete(*stub, user_request("still serving?", 2), &resp).ok());
 }
 
 TEST_F(Serving, RequiredToolChoiceProducesAToolCall) {
@@ -196,7 +168,7 @@ TEST_F(Serving, RequiredToolChoiceProducesAToolCall) {
     std::set<std::string> ids;
     for (int i = 0; i < 3; ++i) {
         v1::CompletionResponse resp;
-        const auto s = call(*stub, req, &resp);
+        const auto s = call_complete(*stub, req, &resp);
         ASSERT_TRUE(s.ok()) << s.error_message();
         EXPECT_EQ(resp.stop_reason(), "tool_use");
         ASSERT_EQ(resp.tool_calls_size(), 1) << resp.content();
@@ -225,7 +197,7 @@ TEST_F(Serving, AConversationWithToolCallsAndResultsIsServed) {
     tool->set_name("get_weather");
     tool->set_parameters_schema(R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})");
     v1::CompletionResponse before;
-    ASSERT_TRUE(call(*stub, req, &before).ok());
+    ASSERT_TRUE(call_complete(*stub, req, &before).ok());
 
     auto* assistant = req.add_messages();
     assistant->set_role(v1::ROLE_ASSISTANT);
@@ -238,7 +210,7 @@ TEST_F(Serving, AConversationWithToolCallsAndResultsIsServed) {
     result->mutable_tool_result()->set_tool_call_id("call_7");
     result->mutable_tool_result()->set_content("sunny, 24C");
     v1::CompletionResponse after;
-    const auto s = call(*stub, req, &after);
+    const auto s = call_complete(*stub, req, &after);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_GT(after.usage().input_tokens(), before.usage().input_tokens() + 10) << "the call and its result are in";
     EXPECT_TRUE(after.stop_reason() == "end_turn" || after.stop_reason() == "max_tokens" ||
@@ -253,7 +225,7 @@ TEST_F(Serving, TheSharedPrefixOfConsecutiveRequestsIsReused) {
     auto first = user_request("First question", 4);
     first.set_system_prompt(system);
     v1::CompletionResponse a;
-    ASSERT_TRUE(call(*stub, first, &a).ok());
+    ASSERT_TRUE(call_complete(*stub, first, &a).ok());
     EXPECT_EQ(a.usage().cached_input_tokens(), 0) << "nothing to reuse yet";
 
     // The next turn of the same conversation: everything of the first prompt is already evaluated.
@@ -265,7 +237,7 @@ TEST_F(Serving, TheSharedPrefixOfConsecutiveRequestsIsReused) {
     next->set_role(v1::ROLE_USER);
     next->set_content("Second question");
     v1::CompletionResponse b;
-    ASSERT_TRUE(call(*stub, second, &b).ok());
+    ASSERT_TRUE(call_complete(*stub, second, &b).ok());
     EXPECT_GE(b.usage().cached_input_tokens(), a.usage().input_tokens() - 1) << "the first prompt is a prefix";
     EXPECT_LT(b.usage().cached_input_tokens(), b.usage().input_tokens());
 
@@ -273,13 +245,13 @@ TEST_F(Serving, TheSharedPrefixOfConsecutiveRequestsIsReused) {
     auto other = user_request("Unrelated", 4);
     other.set_system_prompt(system);
     v1::CompletionResponse c;
-    ASSERT_TRUE(call(*stub, other, &c).ok());
+    ASSERT_TRUE(call_complete(*stub, other, &c).ok());
     EXPECT_GT(c.usage().cached_input_tokens(), 300) << "the long system prompt is reused";
     EXPECT_LT(c.usage().cached_input_tokens(), c.usage().input_tokens());
 
     // The very same request again: all but the last prompt token (whose logits start the reply) is reused.
     v1::CompletionResponse d;
-    ASSERT_TRUE(call(*stub, other, &d).ok());
+    ASSERT_TRUE(call_complete(*stub, other, &d).ok());
     EXPECT_EQ(d.usage().cached_input_tokens(), d.usage().input_tokens() - 1);
 }
 
@@ -292,7 +264,7 @@ TEST_F(Serving, CancellingARunningRequestStopsItsGenerationAndTheNextIsServed) {
     // The engine noticed between tokens: the generation stopped, long before its context or its grammar ran out.
     ASSERT_TRUE(wait_for_log(server.log_file(), "cancelled after"));
     v1::CompletionResponse resp;
-    const auto s = call(*stub, user_request("Are you free?", 3), &resp);
+    const auto s = call_complete(*stub, user_request("Are you free?", 3), &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_GT(resp.usage().output_tokens(), 0);
     EXPECT_EQ(count_in(log(), "complete: started"), 2u);
@@ -306,7 +278,7 @@ TEST_F(Serving, TheQueueIsBoundedAndExcessRequestsAreRefused) {
     ASSERT_TRUE(wait_for_log(server.log_file(), "queued behind the request in progress"));
 
     v1::CompletionResponse resp;
-    const auto s = call(*stub, user_request("One too many", 2), &resp);
+    const auto s = call_complete(*stub, user_request("One too many", 2), &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
     EXPECT_NE(s.error_message().find("busy"), std::string::npos) << s.error_message();
     EXPECT_NE(s.error_message().find("--max-queue"), std::string::npos) << s.error_message();
@@ -330,7 +302,7 @@ TEST_F(Serving, AWaitingRequestWhoseClientLeftNeverRuns) {
     running.cancel();
     EXPECT_EQ(running.status().error_code(), grpc::StatusCode::CANCELLED);
     v1::CompletionResponse resp;
-    ASSERT_TRUE(call(*stub, user_request("Next", 2), &resp).ok());
+    ASSERT_TRUE(call_complete(*stub, user_request("Next", 2), &resp).ok());
     EXPECT_EQ(count_in(log(), "complete: started"), 2u) << "only the endless request and the last one ran:\n" << log();
 }
 

@@ -10,6 +10,7 @@
 
 #include "common/exit_codes.h"
 #include "common/version.h"
+#include "support/grpc_calls.h"
 #include "support/paths.h"
 #include "support/server_harness.h"
 #include "support/temp_dir.h"
@@ -21,38 +22,13 @@ using namespace std::chrono_literals;
 using tsuku::ExitCode;
 using tsuku::to_int;
 using tsuku::lifecycle::StartOutcome;
+using tsuku::test::call_complete;
 using tsuku::test::ServerHarness;
+using tsuku::test::stub_for;
+using tsuku::test::user_request;
+using tsuku::test::wait_for_log;
 
 namespace {
-
-std::unique_ptr<v1::InferenceService::Stub> stub_for(const fs::path& socket) {
-    return v1::InferenceService::NewStub(
-        grpc::CreateChannel("unix:" + socket.string(), grpc::InsecureChannelCredentials()));
-}
-
-v1::CompletionRequest user_request(const std::string& text, int max_tokens) {
-    v1::CompletionRequest r;
-    r.set_max_tokens(max_tokens);
-    auto* m = r.add_messages();
-    m->set_role(v1::ROLE_USER);
-    m->set_content(text);
-    return r;
-}
-
-grpc::Status call_complete(v1::InferenceService::Stub& stub, const v1::CompletionRequest& r,
-                           v1::CompletionResponse* out) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + 120s);
-    return stub.Complete(&ctx, r, out);
-}
-
-bool wait_for_log(const fs::path& log, const std::string& needle) {
-    for (int i = 0; i < 6000; ++i) {  // condition-based: up to a minute, returns as soon as it appears
-        if (tsuku::test::read_file(log).find(needle) != std::string::npos) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return false;
-}
 
 class ServerTest : public ::testing::Test {
 protected:

@@ -70,6 +70,30 @@ TEST(JsonSchemaGrammar, RefusesDocumentsInvalidForTheSchema) {
     EXPECT_FALSE(accepts(g, "Sure! Here it is: {}")) << "nothing but the JSON";
 }
 
+TEST(JsonSchemaGrammar, AllowsOneSpaceBetweenTokensNotARunOfWhitespace) {
+    // A model could otherwise spend its whole budget on whitespace and leave the document unfinished.
+    const auto g = json_schema_grammar(kProfile);
+    EXPECT_TRUE(accepts(g, R"({"name":"Ada","age":36,"mood":"happy","scores":[]})"));
+    EXPECT_FALSE(accepts(g, "{\n  \"name\": \"Ada\", \"age\": 36, \"mood\": \"happy\", \"scores\": []}"));
+    EXPECT_FALSE(accepts(g, R"({"name":  "Ada", "age": 36, "mood": "happy", "scores": []})"));
+    const auto t = forced_tool_call_grammar({{"f", "", R"({"type":"object","properties":{"a":{"type":"integer"}}})"}});
+    EXPECT_FALSE(accepts(t, "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\":\n\t1}}\n</tool_call>"));
+}
+
+TEST(JsonSchemaGrammar, NumbersStayWithinWhatADoubleHolds) {
+    const auto g = json_schema_grammar(R"({"type":"object","properties":{"x":{"type":"number"}},"required":["x"]})");
+    EXPECT_TRUE(accepts(g, R"({"x": -1.25e-12})"));
+    EXPECT_TRUE(accepts(g, R"({"x": 6E23})"));
+    EXPECT_FALSE(accepts(g, R"({"x": 18e91642})")) << "valid JSON, but no double holds it";
+}
+
+TEST(JsonSchemaGrammar, StringsHoldNoLoneSurrogateEscapes) {
+    const auto g = json_schema_grammar(R"({"type":"object","properties":{"s":{"type":"string"}},"required":["s"]})");
+    EXPECT_TRUE(accepts(g, R"({"s": "caf\u00e9 \uFFFD \n"})"));
+    EXPECT_FALSE(accepts(g, R"({"s": "\udc00"})")) << "valid for the JSON grammar, refused by parsers";
+    EXPECT_FALSE(accepts(g, R"({"s": "\uD800"})"));
+}
+
 TEST(JsonSchemaGrammar, ABadSchemaIsARequestError) {
     EXPECT_THROW(json_schema_grammar("{not json"), RequestError);
     EXPECT_THROW(json_schema_grammar(R"({"$ref": "#/definitions/missing"})"), RequestError);
