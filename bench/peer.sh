@@ -8,7 +8,8 @@
 #
 #   bench/peer.sh [--build DIR] [--model M.gguf | --shape 0.5b --type q8_0] [--backend cpu|vulkan] [--threads 2]
 #                 [--prompt-words 100] [--gen-tokens 64] [--runs 5] [--json FILE]
-# vulkan on a software device (lavapipe): TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1 bench/peer.sh --backend vulkan
+# vulkan on a software device (lavapipe, slow: use the tiny shape):
+#   TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1 bench/peer.sh --backend vulkan --shape tiny
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build model="" shape=0.5b type=q8_0 backend=cpu threads=2 words=100 gen=64 runs=5 json_out=""
@@ -44,6 +45,19 @@ echo "peer.sh: server (gRPC) ..." >&2
 srv=$("$build/bin/server-tokens" --server "$build/variants/$backend/tsuku-llm" --model "$model" \
       --prompt-words "$words" --gen-tokens "$gen" --threads "$threads" --runs "$runs")
 ptok=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["prompt_tokens"])' "$srv")
+# ggml-vulkan skips CPU-type devices unless told; the server names them itself when software devices are allowed and
+# they are all there is. Give the bare loop and the peer the same devices, or they would quietly run on the CPU.
+if [ "$backend" = vulkan ] && [ "${TSUKU_LLM_ALLOW_SOFTWARE_DEVICES:-}" = 1 ] && [ -z "${GGML_VK_VISIBLE_DEVICES:-}" ]; then
+  visible=$(python3 -c '
+import json, re, sys
+devs = json.loads(sys.argv[1]).get("devices", [])
+soft = [d for d in devs if re.search(r"llvmpipe|lavapipe|swiftshader|softpipe", d.get("description", ""), re.I)]
+print(",".join(str(i) for i in range(len(devs))) if devs and len(soft) == len(devs) else "")' "$srv")
+  if [ -n "$visible" ]; then
+    export GGML_VK_VISIBLE_DEVICES=$visible
+    echo "peer.sh: software Vulkan devices only: GGML_VK_VISIBLE_DEVICES=$visible for the bare loop and the peer" >&2
+  fi
+fi
 echo "peer.sh: bare loop ($ptok prompt tokens) ..." >&2
 bare=$("$build/bin/bare-decode-$backend" --model "$model" --prompt-tokens "$ptok" --gen-tokens "$gen" \
        --threads "$threads" --runs "$runs")

@@ -74,6 +74,12 @@ public:
         if (n > size_ - pos_) {
             throw GgufError(GgufProblem::truncated, name_ + ": file ends inside " + what);
         }
+        // A vocabulary is 150k short strings: reading through the stream's buffer avoids an lseek per string
+        // (fseek always makes one), which cost half a second of every server start.
+        if (n <= sizeof scratch_) {
+            read(scratch_, n, what);
+            return;
+        }
         if (std::fseek(f_, static_cast<long>(n), SEEK_CUR) != 0) {
             throw GgufError(GgufProblem::unreadable, name_ + ": seek error at offset " + std::to_string(pos_));
         }
@@ -99,6 +105,7 @@ public:
     uint64_t remaining() const { return size_ - pos_; }
 
 private:
+    char scratch_[4096];
     FILE* f_;
     uint64_t size_;
     std::string name_;

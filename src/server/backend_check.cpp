@@ -10,6 +10,8 @@
 
 #include "ggml-backend.h"
 #include "ggml.h"
+#include "platform/ld_cache.h"
+#include "platform/library_locator.h"
 #include "server/elf_needed.h"
 #include "server/vulkan_devices.h"
 
@@ -86,6 +88,21 @@ void load_backends_once(const fs::path& dir) {
     });
 }
 
+// Whether the dynamic loader would find the dependency `soname` of a library in `origin`: that folder (the
+// variant's libraries carry RUNPATH $ORIGIN), LD_LIBRARY_PATH, ld.so.cache or the loader's default folders.
+// Found by name and nothing loaded: dlopen-ing cuBLAS only to learn that it is there runs its initialisers, which
+// takes half a second of every failed cuda start.
+bool loader_finds(const std::string& soname, const fs::path& origin, const platform::LibraryLocator& locator) {
+    std::error_code ec;
+    if (fs::exists(origin / soname, ec)) return true;
+    const auto loc = locator.locate(soname);
+    if (!loc.path) return false;
+    if (loc.loader_visible) return true;
+    const std::string dir = fs::path(*loc.path).parent_path().string();
+    return dir == "/lib" || dir == "/usr/lib" || dir == "/lib64" || dir == "/usr/lib64" ||
+           dir == "/lib/" TSUKU_MULTIARCH || dir == "/usr/lib/" TSUKU_MULTIARCH;
+}
+
 BackendCheck fail(BackendFailure reason, std::string detail) {
     BackendCheck r;
     r.ok = false;
@@ -111,12 +128,16 @@ BackendCheck diagnose_unloaded(const BackendCheckOptions& o) {
     const char* err = dlerror();
     std::string detail = err ? err : "dlopen failed";
     std::string missing;
+    const platform::SystemRoot system;
+    std::optional<platform::LdCache> cache;
+    try {
+        cache = platform::load_ld_cache("/etc/ld.so.cache");
+    } catch (const std::exception&) {
+        // No cache (NixOS) or an unreadable one: LD_LIBRARY_PATH and the folders still count.
+    }
+    const platform::LibraryLocator locator(system, std::move(cache));
     for (const auto& dep : elf_needed(lib)) {
-        if (void* h = dlopen(dep.c_str(), RTLD_LAZY | RTLD_LOCAL)) {
-            dlclose(h);
-        } else {
-            missing += (missing.empty() ? "" : ", ") + dep;
-        }
+        if (!loader_finds(dep, lib.parent_path(), locator)) missing += (missing.empty() ? "" : ", ") + dep;
     }
     if (!missing.empty()) detail += " (missing: " + missing + ")";
     return fail(BackendFailure::library_missing, detail);
