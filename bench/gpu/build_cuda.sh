@@ -30,4 +30,6 @@ cmake --build "$work/build" --target ggml-cuda -j "$jobs" > "$work/build.log" 2>
 lib=$(find "$work/build" -name 'libggml-cuda.so*' -type f | head -1)
 [ -n "$lib" ] || { echo "build_cuda: no libggml-cuda.so in $work/build" >&2; exit 1; }
 cp "$lib" "$work/out/libggml-cuda.so"
+# The prebuilt variant names its base library without a version and finds it through $ORIGIN: match it.
+python3 "$(dirname "$0")/fix_cuda_lib.py" "$work/out/libggml-cuda.so"
 echo "build_cuda: $work/out/libggml-cuda.so (sm_$arch, $(du -h "$work/out/libggml-cuda.so" | cut -f1))" >&2
