@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
+#include <iterator>
 
 #include "common/error.h"
 #include "common/unique_fd.h"
@@ -52,6 +54,13 @@ void write_file_atomically(const fs::path& path, std::string_view content, mode_
     if (::rename(tmp.c_str(), path.c_str()) != 0) fail("replace", path, errno);
     cleanup.armed = false;
     fsync_path(path.parent_path());
+}
+
+nlohmann::json read_json_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return nlohmann::json(nlohmann::json::value_t::discarded);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
 }  // namespace tsuku::install

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 namespace tsuku::install {
@@ -14,5 +15,9 @@ void fsync_path(const std::filesystem::path& path);
 // Writes `content` to `path` atomically with `mode`: a temporary file in the same folder, fsync, rename, fsync of
 // the folder. Readers see the old file or the new one; a crash leaves at most a stray ".<name>.tmp-*" file.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content, mode_t mode);
+
+// Reads one of our own state files (written with write_file_atomically): its JSON, or a discarded value when it is
+// missing, unreadable or not JSON. Callers treat that as "no state": losing a cache must never stop a command.
+nlohmann::json read_json_file(const std::filesystem::path& path);
 
 }  // namespace tsuku::install

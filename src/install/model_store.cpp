@@ -2,9 +2,7 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/error.h"
 #include "install/download.h"
@@ -30,11 +28,7 @@ std::string identity_of(const fs::path& p) {
 }
 
 json load_stamps(const Home& home) {
-    std::ifstream in(stamps_file(home));
-    if (!in) return json::object();
-    std::stringstream ss;
-    ss << in.rdbuf();
-    json j = json::parse(ss.str(), nullptr, false);
+    json j = read_json_file(stamps_file(home));
     return j.is_object() ? j : json::object();  // our own cache: unreadable means "verify again"
 }
 

@@ -1,8 +1,6 @@
 #include "lifecycle/failure_memory.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/home.h"
 #include "install/durable_file.h"
@@ -14,12 +12,8 @@ namespace tsuku::lifecycle {
 
 std::vector<FailureRecord> FailureMemory::load() const {
     std::vector<FailureRecord> out;
-    std::ifstream in(file_);
-    if (!in) return out;
-    std::stringstream ss;
-    ss << in.rdbuf();
     // Our own cache: an unreadable file is treated as empty (it only costs one retry of a failing variant).
-    const json j = json::parse(ss.str(), nullptr, false);
+    const json j = install::read_json_file(file_);
     if (!j.is_object() || !j.contains("failures") || !j["failures"].is_array()) return out;
     for (const auto& e : j["failures"]) {
         if (!e.is_object()) continue;

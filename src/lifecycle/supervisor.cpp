@@ -1,8 +1,6 @@
 #include "lifecycle/supervisor.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/exit_codes.h"
 #include "common/file_lock.h"
@@ -139,11 +137,7 @@ void save_start_history(const Home& home, const std::vector<StartAttempt>& attem
 
 std::vector<StartAttempt> load_start_history(const Home& home) {
     std::vector<StartAttempt> out;
-    std::ifstream in(history_file(home));
-    if (!in) return out;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const json j = json::parse(ss.str(), nullptr, false);
+    const json j = install::read_json_file(history_file(home));
     if (!j.is_object() || !j.contains("attempts") || !j["attempts"].is_array()) return out;
     for (const auto& e : j["attempts"]) {
         if (!e.is_object()) continue;

@@ -1,9 +1,7 @@
 #include "resolve/measured_choice.h"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/home.h"
 #include "install/durable_file.h"
@@ -70,11 +68,7 @@ std::optional<Measurement> fastest(const std::vector<Measurement>& measurements,
 fs::path measured_choice_file(const fs::path& state_dir) { return state_dir / "measured-choice.json"; }
 
 std::optional<MeasuredChoice> load_measured_choice(const fs::path& file) {
-    std::ifstream in(file);
-    if (!in) return std::nullopt;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return from_json(json::parse(ss.str(), nullptr, false));
+    return from_json(install::read_json_file(file));
 }
 
 void save_measured_choice(const fs::path& file, const MeasuredChoice& choice) {
