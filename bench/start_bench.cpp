@@ -159,7 +159,10 @@ int main(int argc, char** argv) {
         auto timed_chain = [&](std::vector<std::string> chain, double* failing_ms) {
             memory.forget_all();
             const auto t0 = Clock::now();
-            const auto started = supervisor.ensure_running({std::move(chain), true, "bench"}, prepare, {});
+            lifecycle::ChainStart start;
+            start.chain = std::move(chain);
+            start.fingerprint = "bench";
+            const auto started = supervisor.ensure_running(start, prepare, {});
             const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
             if (failing_ms && started.attempts.size() > 1) *failing_ms = started.attempts.front().elapsed.count();
             return std::pair{ms, started.server.pid};

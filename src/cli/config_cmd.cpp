@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/detection.h"
 #include "common/error.h"
 #include "config/config.h"
 
@@ -76,6 +77,9 @@ void set(Context& ctx, const std::string& key, std::string value) {
         (value.find('/') != std::string::npos || value.ends_with(".gguf"))) {
         value = fs::absolute(value).lexically_normal().string();
     }
+    // Values that depend on this platform and release are checked here, before the file changes.
+    if (def->name == config::kBackend) checked_backend(value, std::string(def->name) + " " + value);
+    if (def->name == config::kModel) value = checked_model(value, std::string(def->name), /*for_setting=*/true);
     const fs::path file = ctx.home().config_file();
     const std::string written = config::set_value(file, key, value);
     ctx.out << key << " = " << written << "  (" << file.string() << ")\n";

@@ -1,5 +1,5 @@
 // tsuku llm complete [PROMPT…|-] [--system S] [--max-tokens N] [--schema S] [--tools T] [--tool-choice C] [--json]
-//                    [--model M]
+//                    [--model M] [--backend B] [--yes]
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +25,7 @@ struct CompleteOptions {
     std::string tools;   // the same, a JSON array of {name, description, parameters}
     std::string tool_choice;
     std::string model;
+    std::string backend;
     bool yes = false;
 };
 
@@ -113,10 +114,15 @@ void run(Context& ctx, const CompleteOptions& o) {
 
     StartRequest start;
     if (!o.model.empty()) start.model = o.model;
+    start.backend = o.backend;
     start.assume_yes = o.yes;
-    const auto server = ensure_server(ctx, start).server;
-    client::LlmClient client(server.socket);
+    // Holds the server's use lock until the reply is in: no other client restarts it meanwhile.
+    const auto started = ensure_server(ctx, start);
+    client::LlmClient client(started.server.socket);
     const auto response = client.complete(request, std::chrono::minutes(30));
+    if (response.stop_reason() == "cancelled") {
+        ctx.err << "tsuku: the server was stopped during this request; the reply is cut short\n";
+    }
     if (o.json) {
         nlohmann::json j = {{"content", response.content()},
                             {"stop_reason", response.stop_reason()},
@@ -156,6 +162,9 @@ void add_llm_complete(CLI::App& llm, Context& ctx) {
     cmd->add_option("--model", o->model,
                     "a model name (tsuku llm manifest) or a .gguf path, instead of llm.model (takes effect when the "
                     "server starts)");
+    cmd->add_option("--backend", o->backend,
+                    "try this backend first for this call (as tsuku llm detect --backend); a running server on "
+                    "another backend is restarted");
     cmd->add_flag("-y,--yes", o->yes, "download a missing variant or model without asking");
     cmd->callback([&ctx, o] { run(ctx, *o); });
 }

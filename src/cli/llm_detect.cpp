@@ -57,12 +57,13 @@ void run(Context& ctx, const DetectCliOptions& c) {
     if (home) {
         // llm.backend and llm.fallback, like every command that chooses a backend (a broken config is an error).
         config = ctx.config();
-        o.forced = config->backend();
-        o.forced_by = "llm.backend";
+        const auto choice = backend_choice(*config, c.backend);
+        o.forced = choice.backend;
+        o.forced_by = choice.source;
         o.fallback = config->fallback_enabled();
         if (o.system.is_live()) o.cache_file = home->state_dir() / "detection.json";
     }
-    if (!c.backend.empty()) {
+    if (!c.backend.empty() && !config) {
         o.forced = parse_backend(c.backend);
         o.forced_by = "--backend";
         if (!o.forced) {

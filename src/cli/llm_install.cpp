@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "install/model_store.h"
 #include "lifecycle/server_manager.h"
+#include "resolve/measured_choice.h"
 #include "resolve/policy.h"
 
 namespace fs = std::filesystem;
@@ -26,13 +27,8 @@ struct InstallOptions {
 };
 
 Backend backend_or_chain_head(const Context& ctx, const config::Config& cfg, const std::string& name) {
-    if (!name.empty()) {
-        const auto b = parse_backend(name);
-        if (!b)
-            throw UserError("unknown backend '" + name + "'", "choose one of: " + backend_names_joined(),
-                            ExitCode::usage);
-        return *b;
-    }
+    const auto choice = backend_choice(cfg, name);  // refuses a backend this platform does not have
+    if (!name.empty() && choice.backend) return *choice.backend;
     return run_detection(ctx, cfg).chain.front();
 }
 
@@ -47,9 +43,20 @@ void run_install(Context& ctx, const InstallOptions& o) {
     nlohmann::json result;
 
     const Backend backend = backend_or_chain_head(ctx, cfg, o.backend);
+    const auto report = run_detection(ctx, cfg);
+    // Installed on request even where it cannot run, but never silently.
+    if (const auto why = ruled_out_by_detection(report, backend, resolve::software_devices_allowed(ctx.env))) {
+        ctx.err << "warning: the " << backend_name(backend) << " backend cannot run here ("
+                << platform::reason_code(why->reason) << "): " << why->detail << "; installing it anyway, as asked\n";
+    }
     install::EnsureOptions eo;
     eo.consent = consent;
     eo.reinstall = o.reinstall;
+    // A component whose libraries the system already has is not downloaded.
+    eo.system_has = [&](const std::string& soname) {
+        const auto* lib = report.evidence.library(soname);
+        return lib && lib->path.has_value();
+    };
     const auto v = install::ensure_variant(home, m, platform, backend, ctx.env, *progress, eo);
     result["variant"] = {{"backend", std::string(backend_name(backend))},
                          {"dir", v.dir.string()},
@@ -63,7 +70,6 @@ void run_install(Context& ctx, const InstallOptions& o) {
     if (!o.model.empty()) {
         const manifest::Model* model = nullptr;
         if (o.model == "auto") {
-            const auto report = run_detection(ctx, cfg);
             // The best fitting model for this backend, downloaded or not: that is what "auto" installs.
             auto choice = model_for(ctx, cfg, backend, report, "auto");
             model = choice.best_fit ? choice.best_fit : choice.model;

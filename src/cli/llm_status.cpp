@@ -4,7 +4,9 @@
 
 #include "cli/commands.h"
 #include "client/llm_client.h"
+#include "common/duration.h"
 #include "lifecycle/server_manager.h"
+#include "lifecycle/server_record.h"
 #include "lifecycle/supervisor.h"
 
 namespace tsuku::cli {
@@ -14,6 +16,7 @@ void run(Context& ctx, bool json) {
     lifecycle::ServerManager manager(ctx.home());
     nlohmann::json j = {{"running", false}, {"socket", manager.home().socket_path().string()}};
     if (manager.is_serving()) {
+        manager.serving_status();  // a stopped or hung server is named, with the fix, instead of a deadline error
         client::LlmClient client(manager.home().socket_path());
         const auto s = client.status(std::chrono::seconds(5));
         j["running"] = true;
@@ -21,6 +24,13 @@ void run(Context& ctx, bool json) {
         j["ready"] = s.ready();
         j["backend"] = s.backend();
         j["model_name"] = s.model_name();
+        j["gguf_name"] = s.gguf_name();
+        j["uptime_ms"] = s.uptime_ms();
+        j["idle_remaining_ms"] = s.idle_remaining_ms();
+        if (const auto record = lifecycle::load_server_record(manager.home(), s.pid())) {
+            j["model_path"] = record->model_path;
+            j["model_setting"] = record->model_setting;
+        }
         j["model_size_bytes"] = s.model_size_bytes();
         j["available_vram_bytes"] = s.available_vram_bytes();
         j["addon_version"] = s.addon_version();
@@ -45,8 +55,9 @@ void run(Context& ctx, bool json) {
         ctx.out << j.dump(2) << "\n";
         return;
     }
-    auto print_history = [&] {
-        if (j["last_start"].size() < 2) return;  // a start with no fallback has no story to tell
+    auto print_history = [&](bool always) {
+        if (j["last_start"].empty()) return;
+        if (!always && j["last_start"].size() < 2) return;  // a start with no fallback has no story to tell
         ctx.out << "last start:\n";
         for (const auto& a : j["last_start"]) {
             ctx.out << "  " << a["backend"].get<std::string>() << ": " << a["result"].get<std::string>();
@@ -58,13 +69,23 @@ void run(Context& ctx, bool json) {
     };
     if (!j["running"].get<bool>()) {
         ctx.out << "server: not running (it starts on the next `tsuku llm complete`)\n";
-        print_history();
+        print_history(true);
         return;
     }
     ctx.out << "server:  running (pid " << j["pid"] << "), " << (j["ready"].get<bool>() ? "ready" : "stopping") << "\n"
             << "backend: " << j["backend"].get<std::string>() << "\n"
-            << "model:   " << j["model_name"].get<std::string>() << " (" << (j["model_size_bytes"].get<int64_t>() >> 20)
-            << " MiB)\n";
+            << "model:   " << j["model_name"].get<std::string>();
+    if (const auto g = j["gguf_name"].get<std::string>(); !g.empty() && g != j["model_name"]) {
+        ctx.out << " (\"" << g << "\")";
+    }
+    ctx.out << ", " << (j["model_size_bytes"].get<int64_t>() >> 20) << " MiB\n";
+    ctx.out << "uptime:  " << format_duration(std::chrono::milliseconds(j["uptime_ms"].get<int64_t>() / 1000 * 1000));
+    const int64_t idle_left = j["idle_remaining_ms"].get<int64_t>();
+    ctx.out << (idle_left < 0
+                    ? ", never stops by itself (llm.idle_timeout 0)"
+                    : ", stops after " + format_duration(std::chrono::milliseconds((idle_left + 999) / 1000 * 1000)) +
+                          " more without requests")
+            << "\n";
     if (j["available_vram_bytes"].get<int64_t>() > 0) {
         ctx.out << "vram:    " << (j["available_vram_bytes"].get<int64_t>() >> 20) << " MiB free\n";
     }
@@ -75,7 +96,7 @@ void run(Context& ctx, bool json) {
     }
     ctx.out << "socket:  " << j["socket"].get<std::string>() << "\n"
             << "version: tsuku-llm " << j["addon_version"].get<std::string>() << "\n";
-    print_history();
+    print_history(false);
 }
 
 }  // namespace

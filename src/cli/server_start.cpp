@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "cli/model_file.h"
+#include "common/duration.h"
 #include "common/error.h"
 #include "install/model_store.h"
 #include "manifest/manifest.h"
@@ -30,25 +32,45 @@ std::optional<bool> ask_on_terminal(const std::string& question) {
     return answer == "y" || answer == "Y" || answer == "yes";
 }
 
-void say_attempt(std::ostream& err, const lifecycle::StartAttempt& a, bool after_failure) {
+// The advice after a fallback never suggests what the user has already set.
+std::string backend_advice(const BackendChoice& choice, const std::string& failed) {
+    if (!choice.backend) {
+        return "To choose the backend yourself: tsuku config set llm.backend <" + backend_names_joined() + ">";
+    }
+    if (choice.source == "--backend") return "";
+    if (choice.source == config::kBackend) {
+        return "llm.backend is " + failed + "; to stop asking for it: tsuku config unset llm.backend";
+    }
+    return choice.source + " asks for " + failed + "; unset it to let tsuku choose";
+}
+
+void say_attempt(std::ostream& err, const lifecycle::StartAttempt& a, bool after_failure, const std::string& advice) {
     using lifecycle::AttemptResult;
     switch (a.result) {
         case AttemptResult::skipped_known_failure:
             err << "tsuku: skipping the " << a.backend << " backend: it failed on this hardware before (" << a.reason
                 << ": " << a.detail << "). After a driver change: tsuku llm detect --refresh\n";
             break;
+        case AttemptResult::not_viable:
+            err << "tsuku: the " << a.backend << " backend cannot run here (" << a.reason << "): " << a.detail
+                << " — nothing was downloaded for it\n";
+            break;
         case AttemptResult::backend_unavailable:
         case AttemptResult::crashed:
         case AttemptResult::start_timeout:
+        case AttemptResult::model_failed:
             err << "tsuku: the " << a.backend << " backend cannot run here (" << a.reason << "): " << a.detail << "\n";
             break;
         case AttemptResult::ready:
             if (after_failure) {
-                err << "tsuku: running on " << a.backend << " instead. To choose the backend yourself: "
-                    << "tsuku config set llm.backend <" << backend_names_joined() << ">\n";
+                err << "tsuku: running on " << a.backend << " instead." << (advice.empty() ? "" : " " + advice) << "\n";
             }
             break;
     }
+}
+
+std::chrono::milliseconds default_start_timeout() {
+    return *parse_duration(config::key(config::kStartTimeout).default_value);
 }
 
 }  // namespace
@@ -63,22 +85,39 @@ install::Consent make_consent(const Context&, const config::Config& cfg, bool as
 
 lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& request) {
     const Home home = ctx.home();
-    lifecycle::ServerManager manager(home);
-    if (manager.is_serving()) return {{home.socket_path(), manager.running_pid().value_or(-1), false, {}}, {}};
-
     const config::Config cfg = ctx.config();
     const auto& m = manifest::embedded_manifest();
     const auto& platform = resolve::this_platform(m);
-    auto report = run_detection(ctx, cfg);
+    // Settings are checked before anything runs, naming where a bad value came from.
+    const BackendChoice choice = backend_choice(cfg, request.backend);
+    const ModelRequest model_asked = model_request(cfg, request.model);
+    const std::optional<std::string> model_override =
+        model_asked.source == "--model" ? std::optional<std::string>(model_asked.value) : std::nullopt;
+    auto report = run_detection(ctx, cfg, false, choice);
     // The variant `tsuku llm bench --select` measured fastest on this hardware leads (llm.backend still decides).
     resolve::apply_measured_choice(report, home.state_dir(), ctx.env);
     const auto progress = install::make_progress(ctx.err, ::isatty(STDERR_FILENO) == 1);
     const auto consent = make_consent(ctx, cfg, request.assume_yes);
+    const bool software_allowed = resolve::software_devices_allowed(ctx.env);
 
     lifecycle::ChainStart chain;
     for (auto b : report.chain) chain.chain.emplace_back(backend_name(b));
     chain.fallback = cfg.fallback_enabled();
     chain.fingerprint = report.fingerprint;
+    chain.conditions = lifecycle::failure_conditions(software_allowed, m.addon_version);
+    if (choice.source == "--backend" && choice.backend) chain.always_try = std::string(backend_name(*choice.backend));
+    chain.remember_timeouts = cfg.start_timeout() >= default_start_timeout();
+    chain.model_setting = model_asked.value;
+    chain.not_viable = [&](const std::string& name) -> std::optional<lifecycle::StartAttempt> {
+        const auto why = ruled_out_by_detection(report, *parse_backend(name), software_allowed);
+        if (!why) return std::nullopt;
+        std::string detail = why->detail;
+        if (why->reason == platform::Reason::software_device_only) {
+            detail += " (TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1 uses it anyway)";
+        }
+        return lifecycle::StartAttempt{
+            name, lifecycle::AttemptResult::not_viable, std::string(platform::reason_code(why->reason)), detail, {}};
+    };
 
     auto prepare = [&](const std::string& name) {
         const Backend backend = *parse_backend(name);
@@ -90,31 +129,58 @@ lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& reque
         };
         const auto variant = install::ensure_variant(home, m, platform, backend, ctx.env, *progress, eo);
         // Chosen for this backend: a fallback from a GPU to the CPU gets a model that fits the CPU's memory.
-        const auto choice = model_for(ctx, cfg, backend, report, request.model);
-        if (choice.model) {
-            install::ensure_model(home, *choice.model, ctx.env, *progress, consent);
-            install::verify_model(home, *choice.model, *progress);
-        } else if (!fs::is_regular_file(choice.path)) {
-            throw UserError("the model file " + choice.path.string() + " does not exist",
-                            "pass the path of a .gguf file, or set llm.model to auto");
+        const auto model = model_for(ctx, cfg, backend, report, model_override);
+        if (model.model) {
+            install::ensure_model(home, *model.model, ctx.env, *progress, consent);
+            install::verify_model(home, *model.model, *progress);
+        } else {
+            check_model_file(model.path, model_asked.source, false);
         }
         lifecycle::ServerStartSpec spec;
         spec.executable = variant.executable;
         spec.env = variant.env;
         spec.backend = name;
-        spec.model = choice.path;
+        spec.model = model.path;
         spec.idle_timeout = cfg.idle_timeout();
         spec.start_timeout = cfg.start_timeout();
         return spec;
     };
     bool failed_before = false;
+    std::string failed_backend;
     auto on_attempt = [&](const lifecycle::StartAttempt& a) {
-        say_attempt(ctx.err, a, failed_before);
+        if (a.result != lifecycle::AttemptResult::ready && failed_backend.empty()) failed_backend = a.backend;
+        say_attempt(ctx.err, a, failed_before, backend_advice(choice, failed_backend));
         if (a.result != lifecycle::AttemptResult::ready) failed_before = true;
     };
+    lifecycle::ServerManager manager(home);
     lifecycle::FailureMemory memory(home.state_dir() / "failures.json");
     lifecycle::Supervisor supervisor(manager, memory);
-    return supervisor.ensure_running(chain, prepare, on_attempt);
+
+    // The running server is reused only when it serves the backend and the model this request resolves to.
+    auto reuse = [&](const lifecycle::ServerRecord* record,
+                     const std::string& serving_backend) -> std::optional<std::string> {
+        const std::string actual = record ? record->backend : serving_backend;
+        const auto want = supervisor.first_candidate(chain, record);
+        std::optional<std::string> why;
+        if (want && *want != actual) {
+            why = (choice.backend ? choice.source + " asks for " + *want : "detection now puts " + *want + " first") +
+                  ", and the running server uses " + actual;
+        } else if (model_asked.value != "auto") {
+            const auto desired = model_for(ctx, cfg, *parse_backend(actual), report, model_override).path;
+            const std::string has = record ? record->model_name : "an unknown model";
+            if (!record || record->model_path != desired.string()) {
+                why = model_asked.source + " asks for " + lifecycle::model_display_name(desired.string()) +
+                      ", and the running server has " + has;
+            }
+        } else if (record && record->model_setting != "auto") {
+            why = model_asked.source + " is auto, and the running server has " + record->model_name + " (" +
+                  record->model_setting + " was asked)";
+        }
+        if (why) ctx.err << "tsuku: restarting the server: " << *why << "\n";
+        return why;
+    };
+    auto on_wait = [&](const std::string& what) { ctx.err << "tsuku: " << what << "\n"; };
+    return supervisor.ensure_running(chain, prepare, on_attempt, reuse, on_wait);
 }
 
 }  // namespace tsuku::cli

@@ -23,9 +23,13 @@ install::Consent make_consent(const Context& ctx, const config::Config& cfg, boo
 
 struct StartRequest {
     std::optional<std::string> model;  // --model on the command line
+    std::string backend;               // --backend for this one call ("" = llm.backend)
     bool assume_yes = false;           // --yes
 };
 
+// A server that serves what `request` (with the config) asks for: the running one when it does, else a new one
+// (restarting the running one once its requests are done, and saying so in one line). The result holds a shared
+// use lock: keep it for the length of the requests.
 lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& request = {});
 
 }  // namespace tsuku::cli

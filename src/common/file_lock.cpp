@@ -21,11 +21,13 @@ UniqueFd open_lock_file(const std::filesystem::path& path) {
     return fd;
 }
 
+int flock_operation(FileLock::Mode mode) { return mode == FileLock::Mode::shared ? LOCK_SH : LOCK_EX; }
+
 }  // namespace
 
-std::optional<FileLock> FileLock::try_acquire(const std::filesystem::path& path) {
+std::optional<FileLock> FileLock::try_acquire(const std::filesystem::path& path, Mode mode) {
     UniqueFd fd = open_lock_file(path);
-    while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    while (::flock(fd.get(), flock_operation(mode) | LOCK_NB) != 0) {
         if (errno == EINTR) continue;
         if (errno == EWOULDBLOCK) return std::nullopt;
         const int err = errno;
@@ -35,9 +37,9 @@ std::optional<FileLock> FileLock::try_acquire(const std::filesystem::path& path)
     return FileLock(path, std::move(fd));
 }
 
-FileLock FileLock::acquire(const std::filesystem::path& path) {
+FileLock FileLock::acquire(const std::filesystem::path& path, Mode mode) {
     UniqueFd fd = open_lock_file(path);
-    while (::flock(fd.get(), LOCK_EX) != 0) {
+    while (::flock(fd.get(), flock_operation(mode)) != 0) {
         if (errno == EINTR) continue;
         const int err = errno;
         throw UserError("cannot lock " + path.string() + ": " + errno_text(err), "check the file system",

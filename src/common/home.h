@@ -30,6 +30,11 @@ public:
     // Held by a supervisor while it starts a server, so concurrent clients start exactly one.
     std::filesystem::path start_lock_path() const { return run_dir() / "start.lock"; }
     std::filesystem::path server_log_path() const { return logs_dir() / "server.log"; }
+    // What the running server was started for (backend, model, the request it satisfies), written by its starter.
+    std::filesystem::path server_record_path() const { return run_dir() / "server.json"; }
+    // Held shared by every client for the length of its requests, exclusively by a client that restarts the server,
+    // so a restart waits for the requests in flight and two clients asking for different servers take turns.
+    std::filesystem::path use_lock_path() const { return run_dir() / "use.lock"; }
 
     // Creates root, run/ (0700) and logs/; run/ is repaired to 0700 if it exists with looser permissions.
     void ensure_runtime_dirs() const;

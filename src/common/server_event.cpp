@@ -10,9 +10,14 @@ std::string to_json_line(const ServerEvent& event) {
     json j;
     if (const auto* r = std::get_if<ReadyEvent>(&event)) {
         j = {{"event", "ready"}, {"pid", r->pid}, {"socket", r->socket}, {"backend", r->backend}, {"model", r->model}};
+    } else if (const auto* f = std::get_if<FailedEvent>(&event)) {
+        j = {{"event", "failed"},
+             {"code", f->code},
+             {"backend", f->backend},
+             {"reason", f->reason},
+             {"detail", f->detail}};
     } else {
-        const auto& f = std::get<FailedEvent>(event);
-        j = {{"event", "failed"}, {"code", f.code}, {"backend", f.backend}, {"reason", f.reason}, {"detail", f.detail}};
+        j = {{"event", "backend_ok"}, {"backend", std::get<BackendOkEvent>(event).backend}};
     }
     // Invalid UTF-8 (e.g. a dlerror() in another locale) is replaced rather than aborting the report.
     return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
@@ -39,6 +44,7 @@ std::optional<ServerEvent> parse_event_line(std::string_view line) {
         f.detail = str("detail");
         return f;
     }
+    if (kind == "backend_ok") return BackendOkEvent{str("backend")};
     return std::nullopt;
 }
 

@@ -1,6 +1,8 @@
 // The newline-delimited JSON events the server writes to its --notify-fd (DESIGN.md 3.1):
 //   {"event":"ready","pid":…,"socket":…,"backend":…,"model":…}
 //   {"event":"failed","code":"backend_unavailable","backend":…,"reason":…,"detail":…}
+//   {"event":"backend_ok","backend":…}   the backend check passed: what fails after this is not the backend's fault
+//                                        by itself (a model that crashes llama.cpp, a short start timeout)
 // One definition for the writer (server) and the reader (supervisor).
 #pragma once
 
@@ -28,7 +30,11 @@ struct FailedEvent {
     std::string detail;  // the driver's / loader's own words
 };
 
-using ServerEvent = std::variant<ReadyEvent, FailedEvent>;
+struct BackendOkEvent {
+    std::string backend;
+};
+
+using ServerEvent = std::variant<ReadyEvent, FailedEvent, BackendOkEvent>;
 
 std::string to_json_line(const ServerEvent& event);  // ends with '\n'
 // Parses one line; std::nullopt for anything that is not a known event (unknown events are ignored by readers).

@@ -23,6 +23,7 @@ std::vector<FailureRecord> FailureMemory::load() const {
         r.detail = e.value("detail", "");
         r.fingerprint = e.value("fingerprint", "");
         r.unix_time = e.value("time", int64_t{0});
+        r.conditions = e.value("conditions", "");
         if (!r.backend.empty() && !r.fingerprint.empty()) out.push_back(r);
     }
     return out;
@@ -35,7 +36,8 @@ void FailureMemory::save(const std::vector<FailureRecord>& records) const {
                                  {"reason", r.reason},
                                  {"detail", r.detail},
                                  {"fingerprint", r.fingerprint},
-                                 {"time", r.unix_time}});
+                                 {"time", r.unix_time},
+                                 {"conditions", r.conditions}});
     }
     ensure_private_dir(file_.parent_path());
     install::write_file_atomically(file_, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
@@ -49,9 +51,15 @@ std::vector<FailureRecord> FailureMemory::for_fingerprint(const std::string& fin
     return out;
 }
 
-std::optional<FailureRecord> FailureMemory::find(const std::string& backend, const std::string& fingerprint) const {
+std::string failure_conditions(bool software_devices_allowed, const std::string& variant_version) {
+    return std::string("software_devices=") + (software_devices_allowed ? "allowed" : "refused") +
+           " variant=" + variant_version;
+}
+
+std::optional<FailureRecord> FailureMemory::find(const std::string& backend, const std::string& fingerprint,
+                                                 const std::string& conditions) const {
     for (auto& r : for_fingerprint(fingerprint)) {
-        if (r.backend == backend) return r;
+        if (r.backend == backend && r.conditions == conditions) return r;
     }
     return std::nullopt;
 }

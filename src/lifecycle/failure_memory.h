@@ -1,6 +1,7 @@
-// Which variant failed on which hardware (state/failures.json). A variant that could not start is skipped on the
-// next start on the same hardware fingerprint; a new fingerprint (a driver update, a new GPU) or
-// `tsuku llm detect --refresh` forgets it.
+// Which variant failed on which hardware, under which conditions (state/failures.json). A variant that could not
+// start is skipped on the next start with the same hardware fingerprint and the same conditions (the settings that
+// decided the outcome: software-device permission, the variant's version); a new fingerprint (a driver update, a
+// new GPU), a change of conditions or `tsuku llm detect --refresh` tries it again.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +18,11 @@ struct FailureRecord {
     std::string detail;       // the driver's / loader's own words
     std::string fingerprint;  // hardware fingerprint it failed on
     int64_t unix_time = 0;
+    std::string conditions;  // failure_conditions() at the time
 };
+
+// The settings a start's outcome depends on besides the hardware, as one comparable string.
+std::string failure_conditions(bool software_devices_allowed, const std::string& variant_version);
 
 class FailureMemory {
 public:
@@ -25,7 +30,9 @@ public:
 
     // The records of this fingerprint (others are stale: the hardware or drivers changed).
     std::vector<FailureRecord> for_fingerprint(const std::string& fingerprint) const;
-    std::optional<FailureRecord> find(const std::string& backend, const std::string& fingerprint) const;
+    // The record that applies now: same backend, fingerprint and conditions.
+    std::optional<FailureRecord> find(const std::string& backend, const std::string& fingerprint,
+                                      const std::string& conditions) const;
     // Keeps one record per backend and fingerprint; drops records of other fingerprints.
     void record(const FailureRecord& r);
     void forget_all();

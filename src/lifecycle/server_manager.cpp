@@ -40,6 +40,35 @@ bool ServerManager::is_serving() const {
     return is_locked(home_.server_lock_path()) && client::socket_accepts_connections(home_.socket_path());
 }
 
+namespace {
+// The state letter of /proc/<pid>/stat ('T': stopped), or '?' when it cannot be read.
+char process_state(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat;
+    std::getline(in, stat);
+    const auto paren = stat.rfind(')');  // the command name may itself hold spaces and parentheses
+    return paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : '?';
+}
+}  // namespace
+
+ServerManager::ServingStatus ServerManager::serving_status(std::chrono::milliseconds timeout) const {
+    const pid_t pid = running_pid().value_or(-1);
+    try {
+        client::LlmClient client(home_.socket_path());
+        const auto s = client.status(timeout);
+        return {pid, s.backend(), s.ready()};
+    } catch (const UserError&) {
+        const std::string who = "the server (pid " + std::to_string(pid) + ")";
+        if (pid > 0 && (process_state(pid) == 'T' || process_state(pid) == 't')) {
+            throw UserError(who + " is stopped (SIGSTOP or Ctrl-Z) and cannot answer",
+                            "resume it with kill -CONT " + std::to_string(pid) + ", or stop it: tsuku llm stop");
+        }
+        throw UserError(
+            who + " accepts connections but did not answer within " + std::to_string(timeout.count()) + " ms",
+            "stop it: tsuku llm stop (the next command starts a new one)");
+    }
+}
+
 void ServerManager::wait_out_unready_server(std::chrono::milliseconds timeout) const {
     if (!is_locked(home_.server_lock_path())) return;
     if (auto pid = running_pid()) {
@@ -49,16 +78,6 @@ void ServerManager::wait_out_unready_server(std::chrono::milliseconds timeout) c
                             "stop it: tsuku llm stop (or kill " + std::to_string(*pid) + ")");
         }
     }
-}
-
-RunningServer ServerManager::ensure_running(const ServerStartSpec& spec) {
-    home_.ensure_runtime_dirs();
-    if (is_serving()) return {home_.socket_path(), running_pid().value_or(-1), false, {}};
-    // Concurrent clients queue here; the first starts the server, the others find it serving.
-    FileLock start_lock = FileLock::acquire(home_.start_lock_path());
-    if (is_serving()) return {home_.socket_path(), running_pid().value_or(-1), false, {}};
-    wait_out_unready_server(spec.start_timeout);
-    return start_locked(spec);
 }
 
 namespace {
@@ -134,6 +153,7 @@ StopResult ServerManager::stop(std::chrono::milliseconds graceful_timeout, std::
         }
     }
     ::kill(*pid, SIGTERM);
+    ::kill(*pid, SIGCONT);  // a stopped server handles SIGTERM only once it runs again
     if (wait_for_exit(*pid, term_timeout)) {
         r.how = "SIGTERM";
         return r;

@@ -58,8 +58,15 @@ public:
     // A server holds the lock and accepts connections.
     bool is_serving() const;
 
-    // Returns the serving server, starting one with `spec` when none runs. Throws StartFailure.
-    RunningServer ensure_running(const ServerStartSpec& spec);
+    struct ServingStatus {
+        pid_t pid = -1;
+        std::string backend;
+        bool ready = false;
+    };
+    // Asks the serving server how it is (a short deadline). Throws UserError when it does not answer: stopped
+    // (SIGSTOP, Ctrl-Z) or hung, with the fix (resume it, or tsuku llm stop).
+    ServingStatus serving_status(std::chrono::milliseconds timeout = std::chrono::seconds(3)) const;
+
     // Starts a server with `spec`; the caller holds the start lock and knows none is serving.
     RunningServer start_locked(const ServerStartSpec& spec);
 

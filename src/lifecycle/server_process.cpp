@@ -108,6 +108,7 @@ StartOutcome ServerProcess::wait_for_start(std::chrono::milliseconds timeout) {
                 for (auto& e : reader.feed(std::string_view(buf, static_cast<size_t>(n)))) {
                     if (auto* r = std::get_if<ReadyEvent>(&e)) out.ready = *r;
                     if (auto* f = std::get_if<FailedEvent>(&e)) out.failed = *f;
+                    if (std::holds_alternative<BackendOkEvent>(e)) out.backend_ok = true;
                 }
                 if (block_once) return;
                 continue;

@@ -33,6 +33,7 @@ struct StartOutcome {
     int signal = 0;     // Kind::killed_by_signal
     std::optional<ReadyEvent> ready;
     std::optional<FailedEvent> failed;  // the last `failed` event, if one came
+    bool backend_ok = false;            // the server said its backend works (what failed after is not the backend's)
     std::chrono::milliseconds elapsed{0};
 };
 

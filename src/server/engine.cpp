@@ -48,12 +48,10 @@ Engine::Engine(const EngineOptions& o) {
     model_.reset(llama_model_load_from_file(o.model_path.c_str(), mp));
     if (!model_) throw std::runtime_error("llama.cpp could not load the model " + o.model_path.string());
 
+    // One name per model everywhere: the file's (models/<manifest name>.gguf); general.name is shown beside it.
+    model_name_ = o.model_path.stem().string();
     char name[256] = {0};
-    if (llama_model_meta_val_str(model_.get(), "general.name", name, sizeof name) > 0) {
-        model_name_ = name;
-    } else {
-        model_name_ = o.model_path.stem().string();
-    }
+    if (llama_model_meta_val_str(model_.get(), "general.name", name, sizeof name) > 0) gguf_name_ = name;
 
     threads_ = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const auto train_ctx = static_cast<uint32_t>(std::max(0, llama_model_n_ctx_train(model_.get())));

@@ -59,7 +59,8 @@ public:
     GenerationOutput generate(const GenerationInput& input, const std::function<bool()>& cancelled);
 
     const llama_model* model() const noexcept { return model_.get(); }
-    const std::string& model_name() const noexcept { return model_name_; }
+    const std::string& model_name() const noexcept { return model_name_; }  // the file name without .gguf
+    const std::string& gguf_name() const noexcept { return gguf_name_; }    // general.name, when the file has one
     uint32_t context_tokens() const noexcept { return n_ctx_; }
     int threads() const noexcept { return threads_; }
 
@@ -79,6 +80,7 @@ private:
     std::unique_ptr<llama_model, ModelDeleter> model_;
     std::unique_ptr<llama_context, ContextDeleter> ctx_;
     std::string model_name_;
+    std::string gguf_name_;
     uint32_t n_ctx_ = 0;
     uint32_t n_batch_ = 0;
     int threads_ = 0;

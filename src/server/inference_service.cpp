@@ -94,6 +94,7 @@ grpc::Status InferenceService::Shutdown(grpc::ServerContext*, const v1::Shutdown
 grpc::Status InferenceService::GetStatus(grpc::ServerContext*, const v1::StatusRequest*, v1::StatusResponse* response) {
     response->set_ready(!shutdown_.stopping());
     response->set_model_name(identity_.model_name);
+    response->set_gguf_name(identity_.gguf_name);
     response->set_model_size_bytes(identity_.model_size_bytes);
     response->set_backend(identity_.backend);
     response->set_available_vram_bytes(identity_.available_vram_bytes ? identity_.available_vram_bytes() : 0);
@@ -107,6 +108,10 @@ grpc::Status InferenceService::GetStatus(grpc::ServerContext*, const v1::StatusR
         dev->set_memory_total_bytes(static_cast<int64_t>(d.memory_total));
     }
     response->set_pid(::getpid());
+    response->set_uptime_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count());
+    const auto idle = shutdown_.idle_remaining();
+    response->set_idle_remaining_ms(idle ? idle->count() : -1);
     return grpc::Status::OK;
 }
 

@@ -17,6 +17,7 @@ namespace tsuku::server {
 
 struct ServerIdentity {
     std::string model_name;
+    std::string gguf_name;
     int64_t model_size_bytes = 0;
     std::string backend;
     std::function<int64_t()> available_vram_bytes;  // free memory of the device the model runs on (0 for cpu)
@@ -41,6 +42,7 @@ private:
     const ChatTemplates& templates_;
     ShutdownController& shutdown_;
     ServerIdentity identity_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     RequestQueue queue_;
 };
 

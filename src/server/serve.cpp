@@ -92,6 +92,7 @@ int serve(const ServeOptions& o) {
                               std::string(backend_failure_meaning(check.reason)) + "\n  detail: " + check.detail,
                           "tsuku config set llm.backend cpu   (or let tsuku fall back automatically)");
     }
+    notifier.send(BackendOkEvent{backend_str});
     for (const auto& d : check.devices) {
         spdlog::info("device {}: {} ({}, {} MiB free of {} MiB)", d.name, d.description, d.type, d.memory_free >> 20,
                      d.memory_total >> 20);
@@ -158,14 +159,15 @@ int serve(const ServeOptions& o) {
     } catch (const std::exception& e) {
         return fail_start(ExitCode::model_invalid, e.what(), "check the model file; see the log above");
     }
-    spdlog::info("model {} loaded: context {} tokens, {} threads, chat template: {}", engine->model_name(),
-                 engine->context_tokens(), engine->threads(), templates->template_used());
+    spdlog::info("model {} ({}) loaded: context {} tokens, {} threads, chat template: {}", engine->model_name(),
+                 engine->gguf_name(), engine->context_tokens(), engine->threads(), templates->template_used());
 
     // 5. Bind, private to the user.
     std::string why;
     if (!clear_stale_socket(o.socket, why)) return fail_start(ExitCode::socket_unavailable, why, "remove it");
     ServerIdentity identity;
     identity.model_name = engine->model_name();
+    identity.gguf_name = engine->gguf_name();
     identity.model_size_bytes = static_cast<int64_t>(gguf.file_size);
     identity.backend = backend_str;
     identity.addon_version = kVersion;

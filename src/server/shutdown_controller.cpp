@@ -15,6 +15,14 @@ void ShutdownController::request(Reason reason) {
     cv_.notify_all();
 }
 
+std::optional<std::chrono::milliseconds> ShutdownController::idle_remaining() const {
+    std::lock_guard lock(mu_);
+    if (idle_timeout_.count() == 0) return std::nullopt;
+    if (in_flight_ > 0) return idle_timeout_;
+    const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_activity_);
+    return idle >= idle_timeout_ ? std::chrono::milliseconds(0) : idle_timeout_ - idle;
+}
+
 bool ShutdownController::stopping() const {
     std::lock_guard lk(mu_);
     return requested_;

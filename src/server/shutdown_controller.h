@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 
 namespace tsuku::server {
 
@@ -18,6 +19,9 @@ public:
     void request(Reason reason);
     Reason wait();  // blocks until a shutdown is due
     bool stopping() const;
+    // How long until the idle shutdown if no request comes (the full timeout while one is in flight); nullopt when
+    // the idle timeout is off.
+    std::optional<std::chrono::milliseconds> idle_remaining() const;
 
     // RAII marker of a request in flight: the server is not idle while one exists.
     class Activity {

@@ -41,7 +41,7 @@ TEST_F(CliTest, CompleteStartsTheServerAndStatusShowsIt) {
     EXPECT_TRUE(j["running"].get<bool>());
     EXPECT_TRUE(j["ready"].get<bool>());
     EXPECT_EQ(j["backend"], "cpu");
-    EXPECT_EQ(j["model_name"], "tsuku-synthetic-qwen2-tiny-q8_0");
+    EXPECT_EQ(j["model_name"], "tsuku-synthetic-tiny-q8_0");
 
     r = tsuku({"llm", "stop"});
     EXPECT_EQ(r.exit_code, 0) << r.err;

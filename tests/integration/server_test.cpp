@@ -83,7 +83,8 @@ TEST_F(ServerTest, GetStatusReportsTrueFacts) {
     ASSERT_TRUE(stub->GetStatus(&ctx, v1::StatusRequest{}, &st).ok());
     EXPECT_TRUE(st.ready());
     EXPECT_EQ(st.backend(), "cpu");
-    EXPECT_EQ(st.model_name(), "tsuku-synthetic-qwen2-tiny-q8_0");
+    EXPECT_EQ(st.model_name(), "tsuku-synthetic-tiny-q8_0");  // the file's (manifest) name
+    EXPECT_EQ(st.gguf_name(), "tsuku-synthetic-qwen2-tiny-q8_0");
     EXPECT_EQ(st.model_size_bytes(), static_cast<int64_t>(fs::file_size(tsuku::test::kTinyModel)));
     EXPECT_EQ(st.addon_version(), tsuku::kVersion);
     EXPECT_EQ(st.available_vram_bytes(), 0);  // the cpu variant has no VRAM

@@ -40,10 +40,17 @@ protected:
     }
 
     SupervisedStart start(std::vector<std::string> chain, bool fallback = true, std::string fingerprint = "fp1") {
+        ChainStart c;
+        c.chain = std::move(chain);
+        c.fallback = fallback;
+        c.fingerprint = std::move(fingerprint);
+        return start(c);
+    }
+    SupervisedStart start(const ChainStart& c, const ReuseCheck& reuse = {}) {
         reported.clear();
         return supervisor.ensure_running(
-            {std::move(chain), fallback, std::move(fingerprint)}, [this](const std::string& b) { return spec_for(b); },
-            [this](const StartAttempt& a) { reported.push_back(a); });
+            c, [this](const std::string& b) { return spec_for(b); },
+            [this](const StartAttempt& a) { reported.push_back(a); }, reuse);
     }
 
     test::TempDir dir;
@@ -119,7 +126,10 @@ TEST_F(SupervisorTest, NonBackendFailuresDoNotFallBack) {
     auto bad = dir / "bad.gguf";
     test::write_file(bad, "not a model");
     try {
-        supervisor.ensure_running({{"cpu"}, true, "fp"},
+        ChainStart c;
+        c.chain = {"cpu"};
+        c.fingerprint = "fp";
+        supervisor.ensure_running(c,
                                   [&](const std::string& b) {
                                       auto s = spec_for(b);
                                       s.model = bad;
@@ -150,4 +160,105 @@ TEST_F(SupervisorTest, DeathMidRequestIsNamedAndTheNextCallStartsANewServer) {
     const auto second = start({"cpu"});
     EXPECT_TRUE(second.server.started_now);
     EXPECT_EQ(client::LlmClient(second.server.socket).status(10s).backend(), "cpu");
+}
+
+TEST_F(SupervisorTest, TheFailureMemoryKeysOnConditionsAndAOneCallBackendIsAlwaysTried) {
+    ChainStart c;
+    c.chain = {"exit78", "cpu"};
+    c.fingerprint = "fp1";
+    c.conditions = "software_devices=refused";
+    start(c);
+    manager.stop(5s, 5s);
+    start(c);
+    EXPECT_EQ(launches["exit78"], 1) << "same conditions: skipped";
+    manager.stop(5s, 5s);
+
+    c.conditions = "software_devices=allowed";
+    start(c);
+    EXPECT_EQ(launches["exit78"], 2) << "new conditions: tried again";
+    manager.stop(5s, 5s);
+
+    c.always_try = "exit78";
+    const auto s = start(c);
+    EXPECT_EQ(launches["exit78"], 3) << "named for this call: tried despite the memory";
+    EXPECT_EQ(s.attempts[0].result, AttemptResult::backend_unavailable);
+}
+
+TEST_F(SupervisorTest, ABackendRuledOutByDetectionIsNeitherPreparedNorLaunched) {
+    ChainStart c;
+    c.chain = {"cuda", "cpu"};
+    c.fingerprint = "fp1";
+    c.not_viable = [](const std::string& b) -> std::optional<StartAttempt> {
+        if (b != "cuda") return std::nullopt;
+        return StartAttempt{b, AttemptResult::not_viable, "library_missing", "libcuda.so.1 not found", {}};
+    };
+    const auto s = start(c);
+    EXPECT_EQ(launches["cuda"], 0) << "prepare (install) was never called for it";
+    ASSERT_EQ(s.attempts.size(), 2u);
+    EXPECT_EQ(s.attempts[0].result, AttemptResult::not_viable);
+    EXPECT_TRUE(memory.for_fingerprint("fp1").empty()) << "nothing to remember: detection knows it";
+}
+
+TEST_F(SupervisorTest, AModelThatCrashesEveryBackendIsNamedAndNothingIsRemembered) {
+    auto bad = dir / "crashing.gguf";
+    test::write_file(bad, "whatever");
+    ChainStart c;
+    c.chain = {"model_crash"};
+    c.fingerprint = "fp1";
+    try {
+        supervisor.ensure_running(c,
+                                  [&](const std::string& b) {
+                                      auto s = spec_for(b);
+                                      s.model = bad;
+                                      return s;
+                                  },
+                                  {});
+        FAIL() << "expected an error";
+    } catch (const UserError& e) {
+        EXPECT_NE(std::string(e.what()).find("the model crashing.gguf"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(memory.for_fingerprint("fp1").empty()) << "not the backend's fault";
+}
+
+TEST_F(SupervisorTest, ACrashAfterTheBackendWorkedIsTheBackendsWhenTheSameModelStartsElsewhere) {
+    const auto s = start({"model_crash", "cpu"});
+    ASSERT_EQ(s.attempts.size(), 2u);
+    EXPECT_EQ(s.attempts[0].result, AttemptResult::model_failed);
+    EXPECT_EQ(s.attempts[1].result, AttemptResult::ready);
+    EXPECT_TRUE(memory.find("model_crash", "fp1", "").has_value()) << "cpu loaded the same model: the backend's fault";
+}
+
+TEST_F(SupervisorTest, AShortenedStartTimeoutIsNeverRemembered) {
+    ChainStart c;
+    c.chain = {"hang", "cpu"};
+    c.fingerprint = "fp1";
+    c.remember_timeouts = false;
+    const auto s = start(c);
+    EXPECT_EQ(s.attempts[0].result, AttemptResult::start_timeout);
+    EXPECT_TRUE(memory.for_fingerprint("fp1").empty());
+}
+
+TEST_F(SupervisorTest, ARunningServerIsReusedOnlyWhenTheCheckAccepts) {
+    auto first = start({"cpu"});
+    ASSERT_TRUE(first.server.started_now);
+    first.in_use.reset();  // a client done with its request
+    const auto record = load_server_record(home, first.server.pid);
+    ASSERT_TRUE(record);
+    EXPECT_EQ(record->backend, "cpu");
+    EXPECT_EQ(record->model_name, "tsuku-synthetic-tiny-q8_0");
+
+    ChainStart c;
+    c.chain = {"cpu"};
+    c.fingerprint = "fp1";
+    auto reused = start(c, [](const ServerRecord*, const std::string&) { return std::nullopt; });
+    EXPECT_FALSE(reused.server.started_now);
+    EXPECT_EQ(reused.server.pid, first.server.pid);
+    reused.in_use.reset();
+
+    const auto restarted =
+        start(c, [](const ServerRecord*, const std::string&) { return std::optional<std::string>("asked"); });
+    EXPECT_TRUE(restarted.server.started_now);
+    EXPECT_NE(restarted.server.pid, first.server.pid);
+    EXPECT_EQ(restarted.restarted_because, "asked");
+    EXPECT_EQ(launches["cpu"], 2);
 }

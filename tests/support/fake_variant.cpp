@@ -1,6 +1,7 @@
 // fake-variant: a test stand-in for tsuku-llm for the behaviours a real variant cannot be made to show on demand.
 // It takes the server's command line (serve --socket S --model M --notify-fd N …) and behaves by TSUKU_FAKE_MODE:
 //   crash            dies of SIGSEGV at start-up
+//   model_crash      says its backend works (backend_ok), then dies of SIGABRT, as llama.cpp does on a bad model
 //   hang             never becomes ready (and ignores SIGTERM)
 //   exit78           after TSUKU_FAKE_DELAY_MS, sends a `failed` event (reason TSUKU_FAKE_REASON) and exits 78
 //   die_mid_request  serves like a server (lock, socket 0600, ready) but dies when a Complete arrives
@@ -68,6 +69,9 @@ int main(int argc, char** argv) {
     const std::string backend = env_or("TSUKU_FAKE_BACKEND", "cuda");
     if (mode == "crash") {
         ::raise(SIGSEGV);
+    } else if (mode == "model_crash") {
+        send(notify_fd, tsuku::BackendOkEvent{backend});
+        ::raise(SIGABRT);
     } else if (mode == "hang") {
         ::signal(SIGTERM, SIG_IGN);
         for (;;) ::pause();
