@@ -3,8 +3,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +10,7 @@
 #include "cli/server_start.h"
 #include "client/llm_client.h"
 #include "common/error.h"
+#include "common/text_input.h"
 
 namespace tsuku::cli {
 namespace {
@@ -29,8 +28,19 @@ struct CompleteOptions {
     bool yes = false;
 };
 
-std::string read_stdin() {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+// Far more than any model's context holds (4096 tokens are ~16 KiB of text); a larger input is a mistake.
+constexpr size_t kPromptLimit = 8u << 20;
+constexpr size_t kJsonFileLimit = 1u << 20;  // --schema, --tools
+
+std::string read_stdin() { return read_bounded_file("-", kPromptLimit, "the prompt"); }
+
+// Text the model gets must be UTF-8: refused here with the offset, never an empty RPC error.
+void require_utf8(const std::string& text, const std::string& what) {
+    if (const auto at = first_invalid_utf8(text)) {
+        throw UserError(what + " is not valid UTF-8 (byte " + std::to_string(*at) + ")",
+                        "convert it to UTF-8 (e.g. iconv -f latin1 -t utf-8 FILE) or remove the invalid bytes",
+                        ExitCode::usage);
+    }
 }
 
 // A file redirected to stdin (`< notes.txt`) is part of the prompt; a pipe only when asked for with '-', so a
@@ -70,12 +80,12 @@ nlohmann::json json_argument(const std::string& option, const std::string& value
     const auto first = value.find_first_not_of(" \t\r\n");
     std::string text = value;
     if (first == std::string::npos || (value[first] != '{' && value[first] != '[')) {
-        std::ifstream in(value, std::ios::binary);
-        if (!in) {
+        std::error_code ec;
+        if (!std::filesystem::exists(value, ec)) {
             throw UserError(option + " '" + value + "' is neither JSON nor a readable file",
                             "give the JSON itself or the path of a file that holds it", ExitCode::usage);
         }
-        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        text = read_bounded_file(value, kJsonFileLimit, option);
     }
     auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) {
@@ -103,6 +113,7 @@ void add_tools(tsuku::llm::v1::CompletionRequest& request, const nlohmann::json&
 
 void run(Context& ctx, const CompleteOptions& o) {
     tsuku::llm::v1::CompletionRequest request;
+    require_utf8(o.system, "the system prompt (--system)");
     request.set_system_prompt(o.system);
     request.set_max_tokens(o.max_tokens);
     if (!o.schema.empty()) request.set_json_schema(json_argument("--schema", o.schema).dump());
@@ -111,6 +122,7 @@ void run(Context& ctx, const CompleteOptions& o) {
     auto* m = request.add_messages();
     m->set_role(tsuku::llm::v1::ROLE_USER);
     m->set_content(assemble_prompt(o.prompt));
+    require_utf8(m->content(), "the prompt");
 
     StartRequest start;
     if (!o.model.empty()) start.model = o.model;

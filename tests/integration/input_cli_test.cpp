@@ -1,0 +1,65 @@
+// Hostile input to `tsuku llm complete` is refused before any server starts, naming the problem, the offset or the
+// limit, and the fix (issue 12, items 5 and 7).
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "integration/cli_fixture.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+class InputCli : public tsuku::test::TsukuCli {
+protected:
+    bool server_running() {
+        return nlohmann::json::parse(tsuku({"llm", "status", "--json"}).out)["running"].get<bool>();
+    }
+};
+}  // namespace
+
+TEST_F(InputCli, InvalidUtf8IsRefusedWithTheOffsetFromEverySource) {
+    const std::string bad = std::string("hello \xC3\x28 world");  // a lead byte without its continuation
+    auto r = tsuku({"llm", "complete", bad});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("the prompt is not valid UTF-8 (byte 6)"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("iconv"), std::string::npos) << r.err;
+
+    r = tsuku({"llm", "complete", "-"}, {}, "ok \xED\xA0\x80 surrogate");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("not valid UTF-8 (byte 3)"), std::string::npos) << r.err;
+
+    r = tsuku({"llm", "complete", "--system", "\xFF", "hi"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("the system prompt (--system) is not valid UTF-8 (byte 0)"), std::string::npos) << r.err;
+    EXPECT_FALSE(server_running()) << "refused before a server starts";
+}
+
+TEST_F(InputCli, SchemaAndToolFilesAreBoundedAndMustBeRegular) {
+    auto r = tsuku({"llm", "complete", "hi", "--schema", "/dev/zero"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("--schema /dev/zero is not a regular file"), std::string::npos) << r.err;
+
+    const fs::path fifo = home / "schema.fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    r = tsuku({"llm", "complete", "hi", "--tools", fifo.string()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("is not a regular file"), std::string::npos) << r.err;
+
+    const fs::path big = home / "big.json";
+    {
+        std::ofstream out(big);
+        out << "{\"description\": \"" << std::string(2u << 20, 'x') << "\"}";
+    }
+    r = tsuku({"llm", "complete", "hi", "--schema", big.string()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("the limit is 1024 KiB"), std::string::npos) << r.err;
+    EXPECT_FALSE(server_running());
+}
+
+TEST_F(InputCli, AnOversizedPromptOnStdinIsRefusedWithTheLimit) {
+    const auto r = tsuku({"llm", "complete", "Summarise:", "-"}, {}, std::string(9u << 20, 'a'));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("over the limit of 8192 KiB"), std::string::npos) << r.err;
+    EXPECT_FALSE(server_running());
+}
