@@ -24,13 +24,36 @@ Home::Home(fs::path root) : root_(std::move(root)) {
     }
 }
 
+namespace {
+// An existing home must be a folder of this user: anything else is named now, before a command misreads it (a
+// status that says "not running" because the lock cannot exist under a file).
+void check_existing_home(const fs::path& root, const std::string& what) {
+    struct stat st {};
+    if (::stat(root.c_str(), &st) != 0) return;  // created when first needed
+    if (!S_ISDIR(st.st_mode)) {
+        throw UserError(what + " " + root.string() + " is not a folder",
+                        "point " + what + " at a folder of your own (tsuku creates it when missing)");
+    }
+    if (st.st_uid != ::geteuid()) {
+        throw UserError(what + " " + root.string() + " belongs to another user (uid " + std::to_string(st.st_uid) + ")",
+                        "use a TSUKU_HOME of your own, e.g. export TSUKU_HOME=$HOME/.tsuku");
+    }
+}
+}  // namespace
+
 Home Home::from_environment(const Environment& env) {
-    if (auto v = env.get_nonempty("TSUKU_HOME")) return Home(fs::path(*v));
+    if (auto v = env.get_nonempty("TSUKU_HOME")) {
+        Home h{fs::path(*v)};
+        check_existing_home(h.root(), "TSUKU_HOME");
+        return h;
+    }
     auto home = env.get_nonempty("HOME");
     if (!home) {
         throw UserError("neither TSUKU_HOME nor HOME is set", "set TSUKU_HOME to an absolute folder");
     }
-    return Home(fs::path(*home) / ".tsuku");
+    Home h{fs::path(*home) / ".tsuku"};
+    check_existing_home(h.root(), "the tsuku home");
+    return h;
 }
 
 void ensure_private_dir(const fs::path& dir) {

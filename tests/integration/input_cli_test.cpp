@@ -1,13 +1,16 @@
 // Hostile input to `tsuku llm complete` is refused before any server starts, naming the problem, the offset or the
 // limit, and the fix (issue 12, items 5 and 7).
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "integration/cli_fixture.h"
+#include "support/run_command.h"
 
 namespace fs = std::filesystem;
+using tsuku::test::run_command;
 
 namespace {
 class InputCli : public tsuku::test::TsukuCli {
@@ -62,4 +65,22 @@ TEST_F(InputCli, AnOversizedPromptOnStdinIsRefusedWithTheLimit) {
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("over the limit of 8192 KiB"), std::string::npos) << r.err;
     EXPECT_FALSE(server_running());
+}
+
+TEST_F(InputCli, AHomeThatIsAFileOrAnotherUsersIsNamedNotReportedAsNotRunning) {
+    const fs::path file = home / "a-file";
+    { std::ofstream(file) << "x"; }
+    auto r = run_command({tsuku::test::kCli, "llm", "status"}, {{"TSUKU_HOME", file.string()}});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("TSUKU_HOME " + file.string() + " is not a folder"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("not running"), std::string::npos) << r.out;
+
+    if (::geteuid() != 0) GTEST_SKIP() << "giving a folder to another user needs root (CI runs as root)";
+    const fs::path other = home / "other";
+    fs::create_directories(other);
+    ASSERT_EQ(::chown(other.c_str(), 65534, 65534), 0);
+    r = run_command({tsuku::test::kCli, "llm", "status"}, {{"TSUKU_HOME", other.string()}});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("belongs to another user (uid 65534)"), std::string::npos) << r.err;
+    EXPECT_TRUE(fs::is_empty(other)) << "nothing created in it";
 }
