@@ -23,7 +23,7 @@ bool is_light(int argc, char** argv) {
         if (a.empty() || a[0] == '-') continue;
         words[n++] = a;
     }
-    if (words[0] == "config" || words[0] == "__probe") return true;
+    if (words[0] == "config" || words[0] == "__probe" || words[0] == "version") return true;
     return words[0] == "llm" && (words[1] == "detect" || words[1] == "manifest");
 }
 
@@ -49,6 +49,7 @@ int run_full(int argc, char** argv) {
 int main(int argc, char** argv) {
     if (!is_light(argc, argv)) return run_full(argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
+    ::signal(SIGXFSZ, SIG_IGN);  // a file-size limit (ulimit -f) becomes an EFBIG error that names it, not a kill
     tsuku::cli::Context ctx;
     tsuku::cli::App app;
     tsuku::cli::add_light_commands(app, ctx);

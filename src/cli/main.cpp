@@ -8,6 +8,7 @@
 extern "C" __attribute__((visibility("default"))) int tsuku_cli_main(int argc, char** argv) {
     using namespace tsuku;
     ::signal(SIGPIPE, SIG_IGN);
+    ::signal(SIGXFSZ, SIG_IGN);  // a file-size limit (ulimit -f) becomes an EFBIG error that names it, not a kill
     cli::Context ctx;
     cli::App app;
     cli::add_light_commands(app, ctx);

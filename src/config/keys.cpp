@@ -8,6 +8,7 @@
 
 #include "common/backend.h"
 #include "common/duration.h"
+#include "common/edit_distance.h"
 #include "common/error.h"
 
 namespace tsuku::config {
@@ -59,21 +60,6 @@ bool is_model_name(std::string_view s) {
     if (s.ends_with(".gguf")) return false;  // a file name: only as an absolute path
     return std::all_of(s.begin(), s.end(),
                        [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c == '-'; });
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j) {
-            const size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diag = up;
-        }
-    }
-    return row[b.size()];
 }
 
 }  // namespace

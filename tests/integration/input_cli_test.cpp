@@ -84,3 +84,25 @@ TEST_F(InputCli, AHomeThatIsAFileOrAnotherUsersIsNamedNotReportedAsNotRunning) {
     EXPECT_NE(r.err.find("belongs to another user (uid 65534)"), std::string::npos) << r.err;
     EXPECT_TRUE(fs::is_empty(other)) << "nothing created in it";
 }
+
+TEST_F(InputCli, TyposGetDidYouMeanAndVersionWorksEverywhere) {
+    auto r = tsuku({"llm", "compelte", "hi"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("did you mean 'tsuku llm complete'?"), std::string::npos) << r.err;
+    r = tsuku({"llm", "complete", "--jsn", "hi"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("unknown option --jsn for tsuku llm complete"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("did you mean --json?"), std::string::npos) << r.err;
+    r = tsuku({"foo"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("unknown command 'foo' for tsuku"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("did you mean"), std::string::npos) << "no wild guesses: " << r.err;
+    for (const auto& args : std::vector<std::vector<std::string>>{{"version"}, {"--version"}, {"llm", "--version"}}) {
+        r = tsuku(args);
+        EXPECT_EQ(r.exit_code, 0) << args[0];
+        EXPECT_EQ(r.out.rfind("tsuku 0.", 0), 0u) << r.out;
+    }
+    r = tsuku({"llm", "--help"});
+    EXPECT_NE(r.out.find("Usage: tsuku llm"), std::string::npos) << "usage says tsuku, not a path: " << r.out;
+    EXPECT_FALSE(server_running());
+}

@@ -148,10 +148,11 @@ TEST_F(DetectCli, BackendFlagPutsItFirst) {
     EXPECT_EQ(j["forced"], "vulkan");
     auto r = tsuku({"llm", "detect", "--backend", "metal"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.err.find("does not exist on this platform"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--backend metal: this platform (linux-amd64) has no metal backend"), std::string::npos)
+        << r.err;
     r = tsuku({"llm", "detect", "--backend", "tpu"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.err.find("unknown backend"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("has no tpu backend"), std::string::npos) << r.err;
 }
 
 TEST_F(DetectCli, TheConfigChoosesTheBackendAndTheFlagOverridesIt) {
