@@ -342,7 +342,8 @@ ConfigFile parse_config_text(std::string text, const fs::path& path) {
         if (const auto key = key_at_line(f.text, line)) {
             key_part = " (key " + key->first + ")";
             // The most likely mistake: a string without its quotes.
-            if (is_bare_word(key->second) && key->second != "true" && key->second != "false") {
+            if (key->second.size() <= 120 && is_bare_word(key->second) && key->second != "true" &&
+                key->second != "false") {
                 hint = "; strings need quotes: " + key->first.substr(key->first.rfind('.') + 1) + " = \"" +
                        key->second + "\"";
             }
