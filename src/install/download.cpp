@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,6 +135,8 @@ public:
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf_);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Transfer::on_write);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
     }
 
     uint64_t written() const { return written_; }
@@ -209,10 +212,8 @@ public:
                             std::string(kRedirectFix));
         }
         if (rc == CURLE_UNSUPPORTED_PROTOCOL && redirects() > 0) {
-            const char* to = nullptr;
-            curl_easy_getinfo(curl_.get(), CURLINFO_REDIRECT_URL, &to);
             throw UserError("download of " + shown_url_ + " failed: the server redirected to " +
-                                (to ? redact_url(to) : std::string("another kind of URL")) +
+                                (location_.empty() ? std::string("another kind of URL") : redact_url(location_)) +
                                 ", which tsuku does not follow (a download is only redirected to http:// or https://)",
                             std::string(kRedirectFix));
         }
@@ -236,6 +237,18 @@ private:
             throw UserError("cannot create " + partial_.string() + ": " + errno_text(err),
                             "check the permissions of " + partial_.parent_path().string());
         }
+    }
+
+    // Remembers the last Location header, to name where a refused redirect pointed.
+    static size_t on_header(char* data, size_t, size_t n, void* self) {
+        std::string_view line(data, n);
+        if (line.size() > 9 && strncasecmp(line.data(), "location:", 9) == 0) {
+            line.remove_prefix(9);
+            while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
+            while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
+            static_cast<Transfer*>(self)->location_ = std::string(line.substr(0, 2048));
+        }
+        return n;
     }
 
     static size_t on_write(char* data, size_t, size_t n, void* self) {
@@ -309,7 +322,8 @@ private:
     Sha256 hash_;
     uint64_t written_ = 0;
     bool inspected_ = false;
-    bool html_ = false;  // a response looked like an HTML page (type or first bytes)
+    std::string location_;  // the last redirect's target
+    bool html_ = false;     // a response looked like an HTML page (type or first bytes)
     std::exception_ptr pending_;
     char errbuf_[CURL_ERROR_SIZE] = {};
 };
