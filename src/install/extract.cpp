@@ -177,10 +177,12 @@ private:
             if (stats_.bytes > limits_.max_total_bytes) {
                 unsafe("it unpacks to more than " + std::to_string(limits_.max_total_bytes) + " bytes");
             }
-            // libarchive reports a failed write(2) (ENOSPC, EIO, ...) as ARCHIVE_WARN "Write failed": any result but
-            // OK means the file on disk is not the file in the archive.
-            if (archive_write_data_block(out_.get(), buf, size, offset) != ARCHIVE_OK) {
-                const int err = archive_errno(out_.get());
+            // libarchive reports a failed write(2) (ENOSPC, EIO, ...) as ARCHIVE_WARN "Write failed" with its errno:
+            // then the file on disk is not the file in the archive. A warning without an errno (e.g. data for an
+            // entry of size 0, which is dropped) is not a write failure.
+            const int w = archive_write_data_block(out_.get(), buf, size, offset);
+            const int err = archive_errno(out_.get());
+            if (w < ARCHIVE_WARN || (w == ARCHIVE_WARN && err != 0)) {
                 if (is_disk_fault(err)) disk_fault(target);
                 throw UserError("cannot write " + target.string() + ": " + error(out_.get()) +
                                     (err ? " (" + errno_text(err) + ")" : ""),
