@@ -96,7 +96,7 @@ const KeyDef& checked_key(std::string_view key) {
 
 void write(const fs::path& file, const std::string& text) {
     ensure_private_dir(file.parent_path());
-    install::write_file_atomically(file, text, 0600);
+    install::write_file_atomically(file, text, 0600, /*through_symlink=*/true);  // dotfiles keep their link
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "common/home.h"
 #include "common/unique_fd.h"
 #include "common/version.h"
+#include "install/disk_fault.h"
 #include "install/durable_file.h"
 #include "install/sha256.h"
 
@@ -34,6 +36,9 @@ using CurlHandle = std::unique_ptr<CURL, CurlFree>;
 constexpr std::string_view kNetworkFix =
     "check the network connection (or TSUKU_LLM_MIRROR) and run the command again; the download resumes where it "
     "stopped";
+constexpr std::string_view kRedirectFix =
+    "the server (or the mirror in TSUKU_LLM_MIRROR) is misconfigured: its redirects do not lead to the file; point "
+    "TSUKU_LLM_MIRROR at a copy of the release, or report it to whoever runs the server";
 constexpr std::string_view kContentFix =
     "the server (or the mirror in TSUKU_LLM_MIRROR) does not have the file this tsuku release expects; try again "
     "later, or point TSUKU_LLM_MIRROR at a copy of the release";
@@ -72,14 +77,19 @@ bool is_transient(CURLcode rc) {
     }
 }
 
-void write_all(int fd, const char* data, size_t n, const fs::path& path) {
+// `still_to_come`: bytes of the download not written yet, counting these (what the disk must still take).
+void write_all(int fd, const char* data, size_t n, const fs::path& path, uint64_t still_to_come) {
     while (n > 0) {
         const ssize_t w = ::write(fd, data, n);
         if (w < 0 && errno == EINTR) continue;
         if (w < 0) {
             const int err = errno;
+            if (is_disk_fault(err)) {
+                throw_disk_fault("cannot write " + path.string(), err, path.parent_path(), still_to_come,
+                                 "the part already downloaded is kept and the download resumes from it");
+            }
             throw UserError("cannot write " + path.string() + ": " + errno_text(err),
-                            "free some disk space under " + path.parent_path().string() + " and run it again");
+                            "check the permissions of " + path.parent_path().string() + " and run it again");
         }
         data += w, n -= static_cast<size_t>(w);
     }
@@ -125,9 +135,12 @@ public:
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf_);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Transfer::on_write);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
     }
 
     uint64_t written() const { return written_; }
+    bool saw_html() const { return html_; }
     std::string finish_hash() { return hash_.finish(); }
     const std::string& shown_url() const { return shown_url_; }
 
@@ -151,6 +164,8 @@ public:
     void close_durably() {
         if (::fsync(fd_.get()) != 0) {
             const int err = errno;
+            if (is_disk_fault(err))
+                throw_disk_fault("cannot flush " + partial_.string(), err, partial_.parent_path(), 0);
             throw UserError("cannot flush " + partial_.string() + ": " + errno_text(err), "check the disk");
         }
         fd_.reset();
@@ -172,9 +187,8 @@ public:
         if (rc == CURLE_OK) {
             progress_.end_download(written_);
             if (written_ == size_) return {Outcome::complete, {}};
-            throw BadContent("download of " + shown_url_ + " ended after " + std::to_string(written_) + " of the " +
-                                 std::to_string(size_) + " expected bytes: the file on the server is truncated",
-                             std::string(kContentFix));
+            bad_content("ended after " + std::to_string(written_) + " of the " + std::to_string(size_) +
+                        " expected bytes: the file on the server is truncated");
         }
         if (rc == CURLE_HTTP_RETURNED_ERROR) {
             if (code == 416) return {Outcome::restart, "the server cannot resume this file (HTTP 416)"};
@@ -192,6 +206,16 @@ public:
             }
             throw UserError("download of " + shown_url_ + " failed: HTTP " + std::to_string(code),
                             std::string(kContentFix));
+        }
+        if (rc == CURLE_TOO_MANY_REDIRECTS) {
+            throw UserError("download of " + shown_url_ + " failed: the server redirects in a loop (" + detail + ")",
+                            std::string(kRedirectFix));
+        }
+        if (rc == CURLE_UNSUPPORTED_PROTOCOL && redirects() > 0) {
+            throw UserError("download of " + shown_url_ + " failed: the server redirected to " +
+                                (location_.empty() ? std::string("another kind of URL") : redact_url(location_)) +
+                                ", which tsuku does not follow (a download is only redirected to http:// or https://)",
+                            std::string(kRedirectFix));
         }
         if (rc == CURLE_RANGE_ERROR) return {Outcome::restart, "the server does not support resuming downloads"};
         if (rc == CURLE_FILE_COULDNT_READ_FILE) {
@@ -215,6 +239,18 @@ private:
         }
     }
 
+    // Remembers the last Location header, to name where a refused redirect pointed.
+    static size_t on_header(char* data, size_t, size_t n, void* self) {
+        std::string_view line(data, n);
+        if (line.size() > 9 && strncasecmp(line.data(), "location:", 9) == 0) {
+            line.remove_prefix(9);
+            while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
+            while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
+            static_cast<Transfer*>(self)->location_ = std::string(line.substr(0, 2048));
+        }
+        return n;
+    }
+
     static size_t on_write(char* data, size_t, size_t n, void* self) {
         auto* t = static_cast<Transfer*>(self);
         try {
@@ -227,26 +263,39 @@ private:
         }
     }
 
-    // The first bytes of a response: refuse an HTML page and a size that disagrees with the manifest before
-    // downloading hundreds of megabytes of it.
+    // The first bytes of a response: note an HTML page (its bytes are judged by the checksum: a server may label the
+    // right file text/html) and refuse a size that disagrees with the manifest before downloading hundreds of
+    // megabytes of it.
     void inspect(std::string_view first) {
         const char* type = nullptr;
         curl_easy_getinfo(curl_.get(), CURLINFO_CONTENT_TYPE, &type);
         const bool html_type = type && std::string_view(type).find("text/html") != std::string_view::npos;
-        if (html_type || (written_ == 0 && looks_like_html(first))) {
-            throw BadContent("download of " + shown_url_ +
-                                 " returned an HTML page instead of the file (a login page, a captive portal or a "
-                                 "wrong URL?)",
-                             std::string(kContentFix));
-        }
+        html_ = html_ || (written_ == 0 && looks_like_html(first)) || html_type;
         curl_off_t length = -1;
         curl_easy_getinfo(curl_.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
         if (length >= 0 && written_ + static_cast<uint64_t>(length) != size_) {
-            throw BadContent("download of " + shown_url_ + " has the wrong size: the server offers " +
-                                 std::to_string(written_ + static_cast<uint64_t>(length)) + " bytes, expected " +
-                                 std::to_string(size_),
+            bad_content("has the wrong size: the server offers " +
+                        std::to_string(written_ + static_cast<uint64_t>(length)) + " bytes, expected " +
+                        std::to_string(size_));
+        }
+    }
+
+    long redirects() {
+        long n = 0;
+        curl_easy_getinfo(curl_.get(), CURLINFO_REDIRECT_COUNT, &n);
+        return n;
+    }
+
+    // Bytes that are not the file: when they came as an HTML page, that is the likely story.
+    [[noreturn]] void bad_content(const std::string& what) {
+        if (html_) {
+            throw BadContent("download of " + shown_url_ +
+                                 " returned an HTML page instead of the file (a login page, a captive portal or a "
+                                 "wrong URL?): it " +
+                                 what,
                              std::string(kContentFix));
         }
+        throw BadContent("download of " + shown_url_ + " " + what, std::string(kContentFix));
     }
 
     void write(const char* data, size_t n) {
@@ -255,11 +304,10 @@ private:
             inspect(std::string_view(data, n));
         }
         if (written_ + n > size_) {
-            throw BadContent("download of " + shown_url_ + " has the wrong size: the server sent more than the " +
-                                 std::to_string(size_) + " expected bytes",
-                             std::string(kContentFix));
+            bad_content("has the wrong size: the server sent more than the " + std::to_string(size_) +
+                        " expected bytes");
         }
-        write_all(fd_.get(), data, n, partial_);
+        write_all(fd_.get(), data, n, partial_, size_ - written_);
         hash_.update(data, n);
         written_ += n;
         progress_.advance(written_);
@@ -274,6 +322,8 @@ private:
     Sha256 hash_;
     uint64_t written_ = 0;
     bool inspected_ = false;
+    std::string location_;  // the last redirect's target
+    bool html_ = false;     // a response looked like an HTML page (type or first bytes)
     std::exception_ptr pending_;
     char errbuf_[CURL_ERROR_SIZE] = {};
 };
@@ -363,6 +413,14 @@ fs::path download(const std::string& url, uint64_t expected_size, const std::str
         remove_quietly(final_path);
     }
 
+    // A failure that leaves nothing downloaded (a 404, a refused redirect) leaves no empty `.partial` behind.
+    struct EmptyPartialGuard {
+        const fs::path& path;
+        ~EmptyPartialGuard() {
+            std::error_code ec;
+            if (fs::exists(path, ec) && fs::file_size(path, ec) == 0 && !ec) fs::remove(path, ec);
+        }
+    } empty_partial{partial};
     // A resumed download whose checksum fails may carry stale bytes from an older run: start over once.
     for (bool resumed_pass = true;; resumed_pass = false) {
         Transfer t(url, expected_size, partial, progress, options);
@@ -380,8 +438,11 @@ fs::path download(const std::string& url, uint64_t expected_size, const std::str
             progress.step("checksum mismatch after resuming; downloading " + t.shown_url() + " again from the start");
             continue;
         }
-        throw UserError("checksum mismatch for " + t.shown_url() + ": expected sha256 " + expected_sha256 + ", got " +
-                            got + " (the download was deleted)",
+        throw UserError(std::string(t.saw_html() ? "the server sent an HTML page (a login page, a captive portal or "
+                                                   "a wrong URL?) instead of the file: "
+                                                 : "") +
+                            "checksum mismatch for " + t.shown_url() + ": expected sha256 " + expected_sha256 +
+                            ", got " + got + " (the download was deleted)",
                         std::string(kContentFix));
     }
     if (::rename(partial.c_str(), final_path.c_str()) != 0) {

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "install/disk_fault.h"
 #include "install/durable_file.h"
 
 namespace fs = std::filesystem;
@@ -75,7 +76,7 @@ public:
             if (on_entry) on_entry(name);
             extract_entry(entry, name);
         }
-        if (archive_write_close(out_.get()) != ARCHIVE_OK) damaged(error(out_.get()));
+        check_write(archive_write_close(out_.get()), dest_);
         flush_to_disk();
         return stats_;
     }
@@ -139,11 +140,11 @@ private:
             unsafe("entry '" + name + "' is a device file, FIFO or socket");
         }
         dirs_.insert(target.parent_path());
-        if (archive_write_header(out_.get(), entry) < ARCHIVE_WARN) {
-            unsafe("entry '" + name + "' cannot be written: " + error(out_.get()));
-        }
-        if (type == AE_IFREG && !hardlink) copy_data(name);
-        if (archive_write_finish_entry(out_.get()) < ARCHIVE_WARN) damaged(error(out_.get()));
+        const int header = archive_write_header(out_.get(), entry);
+        if (header != ARCHIVE_OK && is_disk_fault(archive_errno(out_.get()))) disk_fault(target);
+        if (header < ARCHIVE_WARN) unsafe("entry '" + name + "' cannot be written: " + error(out_.get()));
+        if (type == AE_IFREG && !hardlink) copy_data(name, target);
+        check_write(archive_write_finish_entry(out_.get()), target);
         if (type == AE_IFREG && !hardlink) start_writeback(target);
     }
 
@@ -159,7 +160,7 @@ private:
         if (!fresh && !(is_dir && it->second)) unsafe("entry '" + name + "' appears twice");
     }
 
-    void copy_data(const std::string& name) {
+    void copy_data(const std::string& name, const fs::path& target) {
         uint64_t file_bytes = 0;
         for (;;) {
             const void* buf = nullptr;
@@ -176,10 +177,53 @@ private:
             if (stats_.bytes > limits_.max_total_bytes) {
                 unsafe("it unpacks to more than " + std::to_string(limits_.max_total_bytes) + " bytes");
             }
-            if (archive_write_data_block(out_.get(), buf, size, offset) < ARCHIVE_WARN) {
-                damaged(error(out_.get()));
+            // libarchive reports a failed write(2) (ENOSPC, EIO, ...) as ARCHIVE_WARN "Write failed" with its errno:
+            // then the file on disk is not the file in the archive. A warning without an errno (e.g. data for an
+            // entry of size 0, which is dropped) is not a write failure.
+            const int w = archive_write_data_block(out_.get(), buf, size, offset);
+            const int err = archive_errno(out_.get());
+            if (w < ARCHIVE_WARN || (w == ARCHIVE_WARN && err != 0)) {
+                if (is_disk_fault(err)) disk_fault(target);
+                throw UserError("cannot write " + target.string() + ": " + error(out_.get()) +
+                                    (err ? " (" + errno_text(err) + ")" : ""),
+                                "check the permissions of " + dest_.string() + "; nothing was installed");
             }
         }
+    }
+
+    // A write result that is not OK: a disk fault is reported as such; otherwise warnings (e.g. a time that could
+    // not be set) pass and errors mean a damaged archive.
+    void check_write(int r, const fs::path& target) {
+        if (r == ARCHIVE_OK) return;
+        if (is_disk_fault(archive_errno(out_.get()))) disk_fault(target);
+        if (r < ARCHIVE_WARN) damaged(error(out_.get()));
+    }
+
+    // The disk cannot take the package: say what to free, counting everything the archive unpacks to (what was
+    // written so far is freed again when the caller removes the staging folder).
+    [[noreturn]] void disk_fault(const fs::path& target) {
+        const int err = archive_errno(out_.get());
+        const uint64_t total = unpacked_size();
+        throw_disk_fault("cannot write " + target.string() + " while extracting " + archive_path_.string(), err,
+                         dest_.parent_path(), total > stats_.bytes ? total - stats_.bytes : 0,
+                         "nothing was installed and any previous install is kept");
+    }
+
+    // The sum of the archive's file sizes, read from its headers (only when a write failed).
+    uint64_t unpacked_size() const {
+        std::unique_ptr<archive, ReadFree> in(archive_read_new());
+        if (!in) return 0;
+        archive_read_support_format_tar(in.get());
+        archive_read_support_filter_zstd(in.get());
+        archive_read_support_filter_gzip(in.get());
+        if (archive_read_open_filename(in.get(), archive_path_.c_str(), 1 << 20) != ARCHIVE_OK) return 0;
+        uint64_t total = 0;
+        archive_entry* entry = nullptr;
+        while (archive_read_next_header(in.get(), &entry) == ARCHIVE_OK) {
+            if (archive_entry_size_is_set(entry)) total += static_cast<uint64_t>(archive_entry_size(entry));
+            if (total > limits_.max_total_bytes) break;
+        }
+        return total;
     }
 
     // Starts writing a finished file to disk now, while the next one decompresses; flush_to_disk() then waits.

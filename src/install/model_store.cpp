@@ -9,6 +9,7 @@
 #include "install/durable_file.h"
 #include "install/install_dir.h"
 #include "install/install_lock.h"
+#include "install/package.h"
 #include "install/sha256.h"
 
 namespace fs = std::filesystem;
@@ -19,12 +20,15 @@ namespace {
 
 fs::path stamps_file(const Home& home) { return home.state_dir() / "verified-models.json"; }
 
-// What identifies one version of a file on disk without reading it.
+// What identifies one version of a file on disk without reading it. The ctime is in it because the mtime can be
+// set back (touch -r, cp -p) after an in-place edit; the ctime cannot be set by a user.
 std::string identity_of(const fs::path& p) {
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) return "";
     return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-           std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
+           std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino) + ":" +
+           std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec) + ":" +
+           std::to_string(st.st_dev);
 }
 
 json load_stamps(const Home& home) {
@@ -51,6 +55,7 @@ fs::path ensure_model(const Home& home, const manifest::Model& m, const Environm
     }
     const auto lock = InstallLock::acquire(
         home, [&](std::optional<pid_t>) { progress.step("waiting for another installer to finish"); });
+    clean_stale_staging(lock, home);
     if (!reinstall && model_present(home, m)) return dest;
     const fs::path downloaded = download(url, m.artifact.size, m.artifact.sha256, home.downloads_dir(), progress);
     install_file_atomically(downloaded, dest);

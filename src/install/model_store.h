@@ -1,7 +1,7 @@
 // Models under $TSUKU_HOME/models/<name>.gguf: downloaded with the same machinery as variants (consent, resume,
 // progress, sha256) and checked against the embedded checksum before a server uses them. Re-hashing gigabytes at
 // every start would cost seconds, so a verification is remembered (state/verified-models.json) for as long as the
-// file's size, modification time and inode stay the same.
+// file's size, modification and change times, inode and device stay the same.
 #pragma once
 
 #include <filesystem>

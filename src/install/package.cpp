@@ -27,8 +27,20 @@ private:
 
 }  // namespace
 
-ExtractStats install_package(const InstallLock&, const Home& home, const PackageSource& source,
+int clean_stale_staging(const InstallLock&, const Home& home) {
+    int handled = 0;
+    for (const fs::path& top : {home.tools_dir(), home.components_dir()}) {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(top, ec)) {
+            if (e.is_directory(ec) && !e.is_symlink(ec)) handled += remove_stale_staging(e.path());
+        }
+    }
+    return handled;
+}
+
+ExtractStats install_package(const InstallLock& lock, const Home& home, const PackageSource& source,
                              const fs::path& final_dir, Progress& progress, const InstallOptions& options) {
+    clean_stale_staging(lock, home);
     remove_stale_staging(final_dir.parent_path());
     const fs::path archive =
         download(source.url, source.size, source.sha256, home.downloads_dir(), progress, options.download);

@@ -43,4 +43,9 @@ ExtractStats install_package(const InstallLock& lock, const Home& home, const Pa
                              const std::filesystem::path& final_dir, Progress& progress,
                              const InstallOptions& options = {});
 
+// Removes what killed installs left anywhere under $TSUKU_HOME's install folders (staging folders, swapped-out old
+// trees: tools/tsuku-llm/<version>/ and components/<name>/). Every install and prune calls it, so a killed
+// reinstall's hundreds of megabytes do not wait for a reinstall of the same thing. Returns how many it handled.
+int clean_stale_staging(const InstallLock& lock, const Home& home);
+
 }  // namespace tsuku::install

@@ -27,23 +27,65 @@ std::string reinstall_fix(Backend b) {
     return "reinstall it: tsuku llm install --backend " + std::string(backend_name(b)) + " --reinstall";
 }
 
-// variant.json: {"files":[{"path","sha256","size"}…]} — paths are plain names (checked) inside the variant folder.
+// What a verified tree is: its list (variant.json or component.json: {"files":[{"path","sha256","size"}…]}, paths
+// plain names inside the folder) must have the checksum compiled into tsuku, and the folder must hold exactly the
+// listed files with their checksums.
+struct ListedTree {
+    std::string what;  // "the installed cuda variant", "the installed component cuda-runtime-13"
+    std::string list_name;
+    std::string list_sha256;
+    std::string fix;
+};
+
 std::vector<std::pair<std::string, std::string>> listed_files(const std::string& text, const fs::path& where,
-                                                              Backend b) {
+                                                              const ListedTree& t) {
     const json j = json::parse(text, nullptr, false);
     if (!j.is_object() || !j.contains("files") || !j["files"].is_array()) {
-        throw UserError(where.string() + " is not a valid variant.json", reinstall_fix(b));
+        throw UserError(where.string() + " is not a valid " + t.list_name, t.fix);
     }
     std::vector<std::pair<std::string, std::string>> files;
     for (const auto& f : j["files"]) {
-        const std::string path = f.value("path", "");
-        const std::string sha = f.value("sha256", "");
+        const std::string path = f.is_object() ? f.value("path", "") : "";
+        const std::string sha = f.is_object() ? f.value("sha256", "") : "";
         if (!manifest::is_safe_file_name(path) || !is_sha256_hex(sha)) {
-            throw UserError(where.string() + " lists an invalid entry '" + path + "'", reinstall_fix(b));
+            throw UserError(where.string() + " lists an invalid entry '" + path + "'", t.fix);
         }
         files.emplace_back(path, sha);
     }
     return files;
+}
+
+// Returns the listed file names. Throws UserError naming the first file that is missing, changed or unlisted.
+std::set<std::string> verify_tree(const fs::path& dir, const ListedTree& t) {
+    const fs::path list = dir / t.list_name;
+    std::error_code ec;
+    if (!fs::is_regular_file(fs::symlink_status(list, ec))) {
+        throw UserError(t.what + " is incomplete: " + list.string() + " is missing", t.fix);
+    }
+    const std::string text = read_file(list);
+    if (text.empty() || sha256_hex(text) != t.list_sha256) {
+        throw UserError(t.what + " does not match this tsuku: " + list.string() +
+                            " has the wrong checksum (tampered with, or from another release)",
+                        t.fix);
+    }
+    std::set<std::string> listed{t.list_name};
+    for (const auto& [path, sha] : listed_files(text, list, t)) {
+        listed.insert(path);
+        const fs::path f = dir / path;
+        if (!fs::is_regular_file(fs::symlink_status(f, ec))) throw UserError(t.what + " lacks " + f.string(), t.fix);
+        if (sha256_file(f) != sha) {
+            throw UserError(f.string() + " was modified after installation (its sha256 differs from " + t.list_name +
+                                "), or it was not written completely",
+                            t.fix);
+        }
+    }
+    for (const auto& e : fs::directory_iterator(dir)) {
+        if (!listed.count(e.path().filename().string())) {
+            throw UserError(t.what + " contains " + e.path().string() + ", which it does not list (it could be loaded)",
+                            t.fix);
+        }
+    }
+    return listed;
 }
 
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 19)) >> 20) + " MiB"; }
@@ -62,7 +104,10 @@ void ensure_components(const Home& home, const manifest::Manifest& m, const mani
         const auto it = c->platforms.find(manifest::current_platform());
         if (it == c->platforms.end()) continue;  // no package: the variant reports what is missing (exit 78)
         const fs::path dir = home.components_dir() / c->name / c->version;
-        if (!fs::exists(dir / c->provides.front())) {
+        // A copy that is there is used only once verified: a partial or changed one is never put on the path.
+        if (!o.reinstall && fs::exists(dir / "component.json")) {
+            verify_component(dir, *c, it->second, v.backend);
+        } else {
             const std::string url = manifest::artifact_url(it->second, env);
             if (needs_network(url) && !(o.consent && o.consent("component " + c->name, it->second.size, url))) {
                 throw UserError("the " + std::string(backend_name(v.backend)) + " variant needs " + c->name + " (" +
@@ -73,9 +118,12 @@ void ensure_components(const Home& home, const manifest::Manifest& m, const mani
             const auto lock = InstallLock::acquire(home, [&](std::optional<pid_t> pid) {
                 progress.step("waiting for another installer" + (pid ? " (pid " + std::to_string(*pid) + ")" : ""));
             });
-            if (!fs::exists(dir / c->provides.front())) {
-                install_package(lock, home, {url, it->second.size, it->second.sha256}, dir, progress);
+            if (o.reinstall || !fs::exists(dir / "component.json")) {
+                InstallOptions io;
+                io.check = [&](const fs::path& staging) { verify_component(staging, *c, it->second, v.backend); };
+                install_package(lock, home, {url, it->second.size, it->second.sha256}, dir, progress, io);
             }
+            verify_component(dir, *c, it->second, v.backend);
         }
         library_path += (library_path.empty() ? "" : ":") + dir.string();
     }
@@ -88,33 +136,18 @@ void ensure_components(const Home& home, const manifest::Manifest& m, const mani
 }  // namespace
 
 void verify_variant(const fs::path& dir, const manifest::Variant& v) {
-    const fs::path vj = dir / "variant.json";
-    const std::string text = read_file(vj);
-    if (text.empty() || sha256_hex(text) != v.variant_json_sha256) {
-        throw UserError("the installed " + std::string(backend_name(v.backend)) +
-                            " variant does not match this tsuku: " + vj.string() +
-                            " has the wrong checksum (tampered with, or from another release)",
-                        reinstall_fix(v.backend));
-    }
-    std::set<std::string> listed{"variant.json"};
-    for (const auto& [path, sha] : listed_files(text, vj, v.backend)) {
-        listed.insert(path);
-        const fs::path f = dir / path;
-        std::error_code ec;
-        if (!fs::is_regular_file(fs::symlink_status(f, ec))) {
-            throw UserError("the installed " + std::string(backend_name(v.backend)) + " variant lacks " + f.string(),
-                            reinstall_fix(v.backend));
-        }
-        if (sha256_file(f) != sha) {
-            throw UserError(f.string() + " was modified after installation (its sha256 differs from variant.json)",
-                            reinstall_fix(v.backend));
-        }
-    }
-    for (const auto& e : fs::directory_iterator(dir)) {
-        if (!listed.count(e.path().filename().string())) {
-            throw UserError("the installed " + std::string(backend_name(v.backend)) + " variant contains " +
-                                e.path().string() + ", which it does not list (ggml would load it)",
-                            reinstall_fix(v.backend));
+    verify_tree(dir, {"the installed " + std::string(backend_name(v.backend)) + " variant", "variant.json",
+                      v.variant_json_sha256, reinstall_fix(v.backend)});
+}
+
+void verify_component(const fs::path& dir, const manifest::Component& c, const manifest::ComponentPackage& pkg,
+                      Backend for_backend) {
+    const auto listed = verify_tree(dir, {"the installed component " + c.name, "component.json",
+                                          pkg.component_json_sha256, reinstall_fix(for_backend)});
+    for (const auto& so : c.provides) {
+        if (!listed.count(so)) {
+            throw UserError("the installed component " + c.name + " does not list " + so + ", which it must provide",
+                            reinstall_fix(for_backend));
         }
     }
 }
@@ -152,6 +185,11 @@ InstalledVariant ensure_variant(const Home& home, const manifest::Manifest& m, c
             progress.step("installed the " + std::string(backend_name(backend)) + " variant in " + out.dir.string());
         }
     }
+    if (!out.installed_now) {
+        // What a killed install left (hundreds of MB) goes at the next install, even one with nothing to do; only
+        // when no installer runs now, so a launch never waits here.
+        if (const auto lock = InstallLock::try_acquire(home)) clean_stale_staging(*lock, home);
+    }
     verify_variant(out.dir, *v);
     ensure_components(home, m, *v, env, progress, o, out);
     return out;
@@ -160,6 +198,7 @@ InstalledVariant ensure_variant(const Home& home, const manifest::Manifest& m, c
 std::vector<fs::path> uninstall_variant(const Home& home, const manifest::Manifest& m, Backend backend) {
     std::vector<fs::path> removed;
     const auto lock = InstallLock::acquire(home);
+    clean_stale_staging(lock, home);
     const fs::path dir = variant_dir(home, m, backend);
     if (fs::exists(dir)) {
         fs::remove_all(dir);
@@ -170,8 +209,9 @@ std::vector<fs::path> uninstall_variant(const Home& home, const manifest::Manife
 
 std::vector<fs::path> prune_other_versions(const Home& home, const std::string& keep_version) {
     std::vector<fs::path> removed;
-    if (!fs::exists(home.tools_dir())) return removed;
     const auto lock = InstallLock::acquire(home);
+    clean_stale_staging(lock, home);
+    if (!fs::exists(home.tools_dir())) return removed;
     for (const auto& e : fs::directory_iterator(home.tools_dir())) {
         if (e.is_directory() && e.path().filename() != keep_version) {
             fs::remove_all(e.path());

@@ -32,9 +32,14 @@ struct InstalledVariant {
 // Throws UserError naming the file that does not match and the fix (tsuku llm install --backend B --reinstall).
 void verify_variant(const std::filesystem::path& dir, const manifest::Variant& v);
 
+// The same for an installed component (component.json, checksum from the manifest), which also must list every
+// library it provides. The fix offered reinstalls the variant `for_backend` with its components.
+void verify_component(const std::filesystem::path& dir, const manifest::Component& c,
+                      const manifest::ComponentPackage& package, Backend for_backend);
+
 struct EnsureOptions {
     Consent consent;         // asked before network downloads
-    bool reinstall = false;  // install again even when present
+    bool reinstall = false;  // install again even when present (the variant and its components)
     // Sonames found on the system (detection), so a component whose libraries are there is not downloaded.
     std::function<bool(const std::string& soname)> system_has;
 };

@@ -220,7 +220,13 @@ Manifest parse_manifest(std::string_view text) {
                 const json& cp = it.value()["platforms"];
                 if (!cp.is_object()) bad(path + ".platforms", "must be an object");
                 for (auto p = cp.begin(); p != cp.end(); ++p) {
-                    c.platforms.emplace(p.key(), parse_artifact(p.value(), path + ".platforms." + p.key()));
+                    const std::string ppath = path + ".platforms." + p.key();
+                    ComponentPackage pkg{parse_artifact(p.value(), ppath), {}};
+                    pkg.component_json_sha256 = get_string(p.value(), "component_json_sha256", ppath);
+                    if (!is_hex64(pkg.component_json_sha256)) {
+                        bad(ppath + ".component_json_sha256", "must be 64 lowercase hex digits");
+                    }
+                    c.platforms.emplace(p.key(), std::move(pkg));
                 }
             }
             m.components.emplace(c.name, std::move(c));
@@ -282,7 +288,10 @@ std::string to_json(const Manifest& m, int indent) {
     j["components"] = json::object();
     for (const auto& [name, c] : m.components) {
         json cj = {{"version", c.version}, {"provides", c.provides}, {"platforms", json::object()}};
-        for (const auto& [pn, a] : c.platforms) cj["platforms"][pn] = artifact_json(a);
+        for (const auto& [pn, a] : c.platforms) {
+            cj["platforms"][pn] = artifact_json(a);
+            cj["platforms"][pn]["component_json_sha256"] = a.component_json_sha256;
+        }
         j["components"][name] = cj;
     }
     j["models"] = json::array();

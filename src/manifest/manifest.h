@@ -48,11 +48,18 @@ struct Platform {
     const Variant* find(Backend b) const;
 };
 
+// A component's package for one platform. Like a variant, it carries a list of its files with their sha256
+// (component.json, inside the package) whose own checksum is here, so an installed copy is verified before each
+// launch and a partial one is never used.
+struct ComponentPackage : Artifact {
+    std::string component_json_sha256;
+};
+
 struct Component {
     std::string name;
     std::string version;
-    std::vector<std::string> provides;          // sonames
-    std::map<std::string, Artifact> platforms;  // a platform without a package relies on a system copy
+    std::vector<std::string> provides;                  // sonames
+    std::map<std::string, ComponentPackage> platforms;  // a platform without a package relies on a system copy
 };
 
 struct Model {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 
+#include "model/gguf_hparams.h"
 #include "model/gguf_types.h"
 
 namespace fs = std::filesystem;
@@ -280,6 +281,7 @@ GgufFile parse(FILE* stream, uint64_t size, const std::string& name) {
                                                         std::to_string(g.file_size) + " (truncated download?)");
         }
     }
+    check_hyperparameters(g, name);
     return g;
 }
 

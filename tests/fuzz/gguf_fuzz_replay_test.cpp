@@ -40,7 +40,7 @@ Bytes real_gguf(const fs::path& dir) {
     const int32_t types[] = {1, 1, 3, 1};
     gguf_set_arr_data(g.get(), "tokenizer.ggml.token_type", GGUF_TYPE_INT32, types, 4);
     const std::pair<const char*, ggml_type> shapes[] = {
-        {"a.weight", GGML_TYPE_F32}, {"b.weight", GGML_TYPE_Q8_0}, {"c.weight", GGML_TYPE_F16}};
+        {"blk.0.a.weight", GGML_TYPE_F32}, {"blk.1.b.weight", GGML_TYPE_Q8_0}, {"c.weight", GGML_TYPE_F16}};
     for (const auto& [name, type] : shapes) {
         ggml_tensor* t = ggml_new_tensor_2d(ctx.get(), type, 64, 2);
         ggml_set_name(t, name);

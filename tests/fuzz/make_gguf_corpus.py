@@ -63,6 +63,12 @@ def main():
         "tensor_outside": pad(header(3, 1, 1) + arch + tensor("w", [8], 0, 1 << 20)) + b"\1" * 32,
         "unknown_tensor_type": pad(header(3, 1, 1) + arch + tensor("w", [8], 999, 0)) + b"\1" * 32,
         "truncated": one_tensor[: len(one_tensor) // 2],
+        # A header that lies about the shape llama.cpp trusts (issue 12): refused naming the key.
+        "lying_layers": pad(header(3, 1, 2) + arch + kv_u32("qwen2.block_count", 4_000_000_000) +
+                            tensor("blk.0.w", [8], 0, 0)) + b"\1" * 32,
+        "lying_kv_heads": pad(header(3, 1, 4) + arch + kv_u32("qwen2.embedding_length", 8) +
+                              kv_u32("qwen2.attention.head_count", 2) + kv_u32("qwen2.attention.head_count_kv", 0) +
+                              tensor("token_embd.weight", [8], 0, 0)) + b"\1" * 32,
         "html": b"<!DOCTYPE html><html><body>404 Not Found</body></html>",
         "empty": b"",
     }

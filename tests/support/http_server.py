@@ -10,6 +10,10 @@ The URL path selects the behaviour; the rest of the path is a file under ROOT:
   /extra/N/FILE             the file followed by N more bytes (a wrong size)
   /status/CODE/FILE         the status CODE with a short text body (404, 403, 503, ...)
   /html/FILE                200 with an HTML page (a captive portal)
+  /htmltype/FILE            the file itself, labelled Content-Type: text/html (a sloppy server)
+  /redirect/FILE            302 to /ok/FILE
+  /redirectloop/FILE        302 to itself, for ever
+  /redirectfile/FILE        302 to file:///ROOT/FILE (a redirect to a local file)
   /stall/N/FILE             the full Content-Length, N bytes, then nothing (the connection stays open)
   /drop/N/FILE              the full Content-Length, N bytes, then the connection is closed
   /dropfirst/N/FILE         like drop for the first request of this URL, like ok afterwards
@@ -74,6 +78,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.simple(int(params[0]), "status %s\n" % params[0])
         if mode == "html":
             return self.simple(200, "<!DOCTYPE html>\n<html><body>Please sign in</body></html>\n", "text/html")
+        if mode in ("redirect", "redirectloop", "redirectfile"):
+            target = {"redirect": "/ok/" + rel, "redirectloop": self.path,
+                      "redirectfile": "file://" + path}[mode]
+            self.record(302, 0)
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if mode == "flaky" and count_request(self.path) <= int(params[0]):
             return self.simple(int(params[1]), "try later\n")
         with open(path, "rb") as f:
@@ -109,7 +122,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             cut = int(params[0])
         self.record(status, length if cut is None else min(cut, length))
         self.send_response(status)
-        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Type", "text/html; charset=utf-8" if mode == "htmltype" else "application/octet-stream")
         if mode == "nolength":
             self.send_header("Connection", "close")
             self.close_connection = True

@@ -44,7 +44,7 @@ struct GgufBytes {
 GgufBytes valid_file() {
     GgufBytes g;
     g.header(3, 1, 2).kv_str("general.architecture", "qwen2").kv_u32("qwen2.block_count", 2);
-    g.tensor_f32("w", 8, 0).pad();
+    g.tensor_f32("blk.1.w", 8, 0).pad();
     g.b.append(8 * 4, '\1');
     return g;
 }

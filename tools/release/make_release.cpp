@@ -154,8 +154,9 @@ manifest::Variant pack_variant(Backend backend, const fs::path& dir, const json&
 }
 
 // The CUDA runtime component: the sonames it provides, copied from a toolkit folder (symlinks resolved).
-manifest::Artifact pack_component(const manifest::Component& c, const fs::path& from, const std::string& platform,
-                                  const fs::path& out, const std::string& base_url) {
+manifest::ComponentPackage pack_component(const manifest::Component& c, const fs::path& from,
+                                          const std::string& platform, const fs::path& out,
+                                          const std::string& base_url) {
     std::vector<PackEntry> entries;
     json cj = {{"component", c.name}, {"version", c.version}, {"files", json::array()}};
     for (const auto& soname : c.provides) {
@@ -163,12 +164,15 @@ manifest::Artifact pack_component(const manifest::Component& c, const fs::path& 
         cj["files"].push_back({{"path", soname}, {"sha256", install::sha256_file(src)}, {"size", fs::file_size(src)}});
         entries.push_back({soname, src, "", 0644});
     }
-    entries.push_back({"component.json", {}, cj.dump(2) + "\n", 0644});
+    const std::string component_json = cj.dump(2) + "\n";
+    entries.push_back({"component.json", {}, component_json, 0644});
     const fs::path package = out / (c.name + "-" + c.version + "-" + platform + ".tar.zst");
     write_tar_zst(package, std::move(entries));
     std::printf("make-release: %s  %ju bytes\n", package.filename().c_str(),
                 static_cast<uintmax_t>(fs::file_size(package)));
-    return artifact_for(package, base_url);
+    manifest::ComponentPackage pkg{artifact_for(package, base_url), {}};
+    pkg.component_json_sha256 = install::sha256_hex(component_json);  // tsuku verifies the installed files by it
+    return pkg;
 }
 
 // Memory the model needs at the default context (weights + KV cache + compute buffers), from its real shape.
