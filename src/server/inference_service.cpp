@@ -107,6 +107,8 @@ grpc::Status InferenceService::GetStatus(grpc::ServerContext*, const v1::StatusR
         dev->set_memory_total_bytes(static_cast<int64_t>(d.memory_total));
     }
     response->set_pid(::getpid());
+    response->set_threads(identity_.threads);
+    response->set_threads_why(identity_.threads_why);
     return grpc::Status::OK;
 }
 
