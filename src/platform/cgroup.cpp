@@ -118,7 +118,7 @@ CgroupFolders cgroup_folders(const SystemRoot& sys, std::string_view controller)
     // The group relative to what is mounted: a container that sees only its own subtree mounts it as the root.
     if (const auto path = own_path(sys, mount->version, controller)) {
         const fs::path rel = fs::path(*path).lexically_relative(mount->root);
-        if (!rel.empty() && *rel.begin() != "..") leaf = (top / rel).lexically_normal();
+        if (!rel.empty() && rel != "." && *rel.begin() != "..") leaf = (top / rel).lexically_normal();
     }
     std::error_code ec;
     for (fs::path p = leaf;; p = p.parent_path()) {

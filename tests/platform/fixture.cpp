@@ -142,7 +142,7 @@ Fixture& Fixture::cpus(int online, bool smt) {
 }
 
 platform::SystemRoot Fixture::system(std::map<std::string, std::string> env) const {
-    return platform::SystemRoot{root(), Environment::fixed(std::move(env))};
+    return platform::SystemRoot{root(), Environment::fixed(std::move(env)), {}};
 }
 
 platform::VulkanDevice vk_device(const std::string& name, const std::string& type, uint32_t vendor,

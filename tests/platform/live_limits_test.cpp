@@ -133,8 +133,12 @@ TEST(LiveLimits, ServerPinnedToOneCpuComputesWithOneThread) {
 TEST(LiveLimits, TsukuPinnedToOneCpuPassesOneThreadAndStatusShowsWhy) {
     tsuku::test::TempDir home;
     const std::map<std::string, std::string> env{{"TSUKU_HOME", home.path().string()}};
-    auto r = tsuku::test::run_command(
-        {"taskset", "-c", "0", tsuku::test::kCli, "llm", "complete", "Say hello", "--max-tokens", "4"}, env);
+    tsuku::test::CommandResult r;
+    {
+        PinnedToCpu0 pin;  // what `taskset -c 0 tsuku llm complete` does, without needing taskset
+        ASSERT_TRUE(pin.ok()) << std::strerror(errno);
+        r = tsuku::test::run_command({tsuku::test::kCli, "llm", "complete", "Say hello", "--max-tokens", "4"}, env);
+    }
     ASSERT_EQ(r.exit_code, 0) << r.err;
     r = tsuku::test::run_command({tsuku::test::kCli, "llm", "status", "--json"}, env);
     const auto j = json::parse(r.out);
@@ -145,7 +149,8 @@ TEST(LiveLimits, TsukuPinnedToOneCpuPassesOneThreadAndStatusShowsWhy) {
     tsuku::test::run_command({tsuku::test::kCli, "llm", "stop"}, env);
 
     // llm.threads overrides detection, and says so.
-    r = tsuku::test::run_command({"taskset", "-c", "0", tsuku::test::kCli, "llm", "detect", "--json", "--no-probe"},
+    PinnedToCpu0 pin;
+    r = tsuku::test::run_command({tsuku::test::kCli, "llm", "detect", "--json", "--no-probe"},
                                  {{"TSUKU_HOME", home.path().string()}, {"TSUKU_LLM_THREADS", "3"}});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(json::parse(r.out)["system"]["cpu"]["why"], "3: llm.threads (detection would use 1)");
