@@ -115,23 +115,14 @@ std::optional<platform::ReasonItem> ruled_out_by_detection(const platform::Detec
     return std::nullopt;
 }
 
+// The rule lives in resolve (tested on fixture systems there); the memory cgroups are part of it.
 resolve::MemoryBudget memory_budget(Backend backend, const platform::DetectionReport& report) {
-    resolve::MemoryBudget b;
-    b.backend = std::string(backend_name(backend));
-    if (backend != Backend::cpu) {
-        if (const auto* v = report.verdict(backend); v && (v->device_free_bytes || v->device_memory_bytes)) {
-            b.free_bytes = v->device_free_bytes;
-            b.total_bytes = v->device_memory_bytes;
-            b.source = backend == Backend::cuda ? "CUDA device memory" : "Vulkan device memory";
-            return b;
-        }
-    }
-    // The CPU, or a GPU whose memory the probe could not tell (the model then also has to fit in RAM).
-    if (report.evidence.memory.available_bytes > 0) {
-        b.free_bytes = report.evidence.memory.available_bytes;
-        b.source = backend == Backend::cpu ? "MemAvailable" : "MemAvailable (device memory unknown)";
-    }
-    return b;
+    return resolve::memory_budget(backend, report);
+}
+
+platform::CpuBudget thread_budget(const config::Config& cfg, const platform::DetectionReport& report) {
+    const auto n = config::thread_count(cfg.get(config::kThreads).value);
+    return n ? platform::configured_threads(report.evidence.cpu, *n, "llm.threads") : report.evidence.cpu;
 }
 
 resolve::ModelChoice model_for(const Context& ctx, const config::Config& cfg, Backend backend,

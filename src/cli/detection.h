@@ -48,6 +48,9 @@ std::optional<platform::ReasonItem> ruled_out_by_detection(const platform::Detec
 // The memory the backend's device has free: the probe's figure for a GPU, MemAvailable for the CPU.
 resolve::MemoryBudget memory_budget(Backend backend, const platform::DetectionReport& report);
 
+// The server's thread count: llm.threads, or detection's (affinity, cgroup quota, physical cores), with why.
+platform::CpuBudget thread_budget(const config::Config& cfg, const platform::DetectionReport& report);
+
 // The model for `backend` (llm.model, or `model_override`): a model that is downloaded, or that a local release
 // folder provides, counts as present.
 resolve::ModelChoice model_for(const Context& ctx, const config::Config& cfg, Backend backend,

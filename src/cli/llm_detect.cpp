@@ -74,6 +74,7 @@ void run(Context& ctx, const DetectCliOptions& c) {
     const auto& m = manifest::embedded_manifest();
     auto report = platform::detect(resolve::policy_from_manifest(m, resolve::this_platform(m)), o);
     if (report.cache_note.empty()) report.cache_note = home_note;
+    if (config) report.evidence.cpu = thread_budget(*config, report);  // llm.threads, as a start would pass it
     // The measured choice (tsuku llm bench --select) reorders the chain as a start would.
     std::string measured;
     if (home && o.system.is_live()) measured = resolve::apply_measured_choice(report, home->state_dir(), ctx.env);

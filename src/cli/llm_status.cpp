@@ -21,6 +21,8 @@ void run(Context& ctx, bool json) {
         const auto s = client.status(std::chrono::seconds(5));
         j["running"] = true;
         j["pid"] = manager.running_pid().value_or(-1);
+        j["threads"] = s.threads();
+        j["threads_why"] = s.threads_why();
         j["ready"] = s.ready();
         j["backend"] = s.backend();
         j["model_name"] = s.model_name();
@@ -86,6 +88,7 @@ void run(Context& ctx, bool json) {
                     : ", stops after " + format_duration(std::chrono::milliseconds((idle_left + 999) / 1000 * 1000)) +
                           " more without requests")
             << "\n";
+    if (j["threads"].get<int>() > 0) ctx.out << "threads: " << j["threads_why"].get<std::string>() << "\n";
     if (j["available_vram_bytes"].get<int64_t>() > 0) {
         ctx.out << "vram:    " << (j["available_vram_bytes"].get<int64_t>() >> 20) << " MiB free\n";
     }

@@ -143,6 +143,8 @@ lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& reque
         spec.model = model.path;
         spec.idle_timeout = cfg.idle_timeout();
         spec.start_timeout = cfg.start_timeout();
+        spec.extra_args = {"--threads", std::to_string(thread_budget(cfg, report).threads)};
+        platform::add_launch_environment(spec.env, report.evidence, ctx.env);  // what detection found is what loads
         return spec;
     };
     bool failed_before = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <stdexcept>
 #include <vector>
 
@@ -22,7 +23,7 @@ constexpr auto kBackendChoices = [] {
 }();
 constexpr std::array<std::string_view, 2> kFallbackChoices{"auto", "off"};
 
-constexpr std::array<KeyDef, 6> kKeys{{
+constexpr std::array<KeyDef, 7> kKeys{{
     {kBackend, ValueType::choice, "auto", kBackendChoices, "TSUKU_LLM_BACKEND",
      "backend to try first; auto follows detection. The platform's default backend stays last in the chain unless "
      "llm.fallback is off"},
@@ -53,6 +54,13 @@ constexpr std::array<KeyDef, 6> kKeys{{
      {},
      "TSUKU_LLM_START_TIMEOUT",
      "how long to wait for a starting server to be ready (model load included)"},
+    {kThreads,
+     ValueType::threads,
+     "auto",
+     {},
+     "TSUKU_LLM_THREADS",
+     "CPU threads for inference; auto: the physical cores among the CPUs this process may use (affinity mask), "
+     "capped by the cgroup CPU quota"},
 }};
 
 bool is_model_name(std::string_view s) {
@@ -76,6 +84,13 @@ const KeyDef* find_key(std::string_view name) {
 const KeyDef& key(std::string_view name) {
     if (const KeyDef* k = find_key(name)) return *k;
     throw std::logic_error("config key not in the table: " + std::string(name));
+}
+
+std::optional<int> thread_count(std::string_view s) {
+    int n = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || p != s.data() + s.size() || n < 1 || n > kMaxThreads) return std::nullopt;
+    return n;
 }
 
 std::optional<std::string> normalize(const KeyDef& def, std::string_view text) {
@@ -102,6 +117,10 @@ std::optional<std::string> normalize(const KeyDef& def, std::string_view text) {
                 return std::string(text);
             }
             return std::nullopt;
+        case ValueType::threads:
+            if (text == "auto") return "auto";
+            if (const auto n = thread_count(text)) return std::to_string(*n);
+            return std::nullopt;
     }
     return std::nullopt;
 }
@@ -118,6 +137,7 @@ std::string valid_values(const KeyDef& def) {
         case ValueType::boolean: return "true or false";
         case ValueType::model:
             return "auto, a model name such as qwen2.5-0.5b-instruct-q4_k_m, or an absolute path to a .gguf file";
+        case ValueType::threads: return "auto, or a number of threads from 1 to " + std::to_string(kMaxThreads);
     }
     return {};
 }

@@ -15,6 +15,7 @@ enum class ValueType {
     positive_duration,  // a duration other than 0
     boolean,            // true | false (a TOML boolean in the file)
     model,              // "auto", a model name, or an absolute path to a GGUF file
+    threads,            // "auto" or a thread count (1..kMaxThreads)
 };
 
 struct KeyDef {
@@ -32,6 +33,8 @@ inline constexpr std::string_view kIdleTimeout = "llm.idle_timeout";
 inline constexpr std::string_view kFallback = "llm.fallback";
 inline constexpr std::string_view kAllowDownloads = "llm.allow_downloads";
 inline constexpr std::string_view kStartTimeout = "llm.start_timeout";
+inline constexpr std::string_view kThreads = "llm.threads";
+inline constexpr int kMaxThreads = 1024;  // the server's own --threads limit
 
 std::span<const KeyDef> all_keys();
 const KeyDef* find_key(std::string_view name);
@@ -40,6 +43,9 @@ const KeyDef& key(std::string_view name);
 
 // The canonical form of `text` for `def` ("5m" for "300s", "true" for "yes"), or nullopt when it is not valid.
 std::optional<std::string> normalize(const KeyDef& def, std::string_view text);
+// llm.threads as a count: nullopt for "auto" (or anything that is not a valid count).
+std::optional<int> thread_count(std::string_view canonical);
+
 // What `def` accepts, for messages and help: "auto, cpu, vulkan, cuda, metal".
 std::string valid_values(const KeyDef& def);
 // "llm.backend, llm.model, …"

@@ -11,8 +11,9 @@ namespace tsuku::platform {
 namespace {
 
 // The probe child must load with the environment the evidence was gathered with (an injected one in tests):
-// the variables that steer the dynamic loader and the Vulkan loader are passed where they differ from ours.
-ProbeConfig probe_config(const DetectOptions& o) {
+// the variables that steer the dynamic loader and the Vulkan loader are passed where they differ from ours, and the
+// folders detection found drivers in (a sandbox's) are added, as they are for the server.
+ProbeConfig probe_config(const DetectOptions& o, const StaticEvidence& evidence) {
     ProbeConfig c = o.probe;
     const Environment ours = Environment::process();
     for (const char* var : {"LD_LIBRARY_PATH", "VK_DRIVER_FILES", "VK_ICD_FILENAMES", "VK_ADD_DRIVER_FILES",
@@ -23,6 +24,7 @@ ProbeConfig probe_config(const DetectOptions& o) {
             c.env.emplace_back(var, want.value_or(""));  // "" is how an unset one is passed on: all treat it so
         }
     }
+    add_launch_environment(c.env, evidence, o.system.env);
     return c;
 }
 
@@ -94,7 +96,8 @@ DetectionReport detect(const PlatformPolicy& policy, const DetectOptions& o) {
         } else {
             r.cache = !o.cache_file ? "off" : (o.refresh ? "refresh" : "miss");
             r.probes = "ran";
-            const auto outcomes = o.probe_runner ? o.probe_runner(requests) : run_probes(probe_config(o), requests);
+            const auto outcomes =
+                o.probe_runner ? o.probe_runner(requests) : run_probes(probe_config(o, r.evidence), requests);
             for (size_t i = 0; i < requests.size() && i < outcomes.size(); ++i) {
                 ProbeOutcome out = outcomes[i];
                 out.kind = requests[i].kind;

@@ -76,6 +76,11 @@ std::optional<std::string> version_from_name(const std::string& soname, const st
 
 }  // namespace
 
+bool is_default_library_dir(const std::string& dir) {
+    return dir == "/lib" || dir == "/usr/lib" || dir == "/lib64" || dir == "/usr/lib64" ||
+           dir == "/lib/" TSUKU_MULTIARCH || dir == "/usr/lib/" TSUKU_MULTIARCH;
+}
+
 bool is_native_elf(const fs::path& file) {
     static constexpr char kMagic[4] = {0x7f, 'E', 'L', 'F'};
     const auto head = read_small_file(file, 20);

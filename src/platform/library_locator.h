@@ -28,7 +28,7 @@ struct LibraryDir {
 };
 
 // DESIGN 4.3: the distribution paths, in the order they are tried.
-inline constexpr std::array<LibraryDir, 14> kDistributionLibraryDirs{{
+inline constexpr std::array<LibraryDir, 17> kDistributionLibraryDirs{{
     {"/usr/lib/" TSUKU_MULTIARCH, "Debian/Ubuntu multiarch"},
     {"/lib/" TSUKU_MULTIARCH, "Debian/Ubuntu multiarch"},
     {"/usr/lib/" TSUKU_MULTIARCH "/nvidia/current", "Debian NVIDIA packages"},
@@ -38,6 +38,9 @@ inline constexpr std::array<LibraryDir, 14> kDistributionLibraryDirs{{
     {"/run/opengl-driver/lib", "NixOS drivers"},
     {"/run/current-system/sw/share/nix-ld/lib", "NixOS nix-ld"},
     {"/usr/lib/wsl/lib", "WSL"},
+    {"/usr/lib/" TSUKU_MULTIARCH "/GL/nvidia-*/lib", "Flatpak NVIDIA GL extension"},
+    {"/usr/lib/" TSUKU_MULTIARCH "/GL/default/lib", "Flatpak GL extension"},
+    {"/var/lib/snapd/lib/gl", "Snap host driver"},
     {"/usr/local/nvidia/lib64", "NVIDIA container mounts"},
     {"/usr/local/nvidia/lib", "NVIDIA container mounts"},
     {"/usr/local/cuda/lib64", "CUDA toolkit"},
@@ -56,6 +59,9 @@ struct LibraryLocation {
     int64_t mtime_ns = 0;
     std::vector<std::string> notes;  // e.g. a stale ld.so.cache entry whose file is gone
 };
+
+// The folders the dynamic loader searches without being told (/lib, /usr/lib and their 64-bit/multiarch forms).
+bool is_default_library_dir(const std::string& dir);
 
 // True when `file` starts with an ELF header of a 64-bit library for this build's architecture.
 bool is_native_elf(const std::filesystem::path& file);

@@ -54,8 +54,8 @@ OsInfo read_os_info(const SystemRoot& sys) {
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
     o.wsl = lower.find("microsoft") != std::string::npos || path_exists(sys.at("/proc/sys/fs/binfmt_misc/WSLInterop"));
     o.wsl_gpu = path_exists(sys.at("/dev/dxg"));
-    o.container = path_exists(sys.at("/.dockerenv")) || path_exists(sys.at("/run/.containerenv")) ||
-                  sys.env.get_nonempty("container").has_value();
+    o.sandbox = detect_sandbox(sys);
+    o.container = o.sandbox.is_container();
     return o;
 }
 

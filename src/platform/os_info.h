@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "platform/sandbox.h"
 #include "platform/system_root.h"
 
 namespace tsuku::platform {
@@ -16,7 +17,8 @@ struct OsInfo {
     std::string kernel;          // /proc/sys/kernel/osrelease
     bool wsl = false;            // Windows Subsystem for Linux (2): GPUs arrive through /dev/dxg, not PCI
     bool wsl_gpu = false;        // /dev/dxg exists: the Windows host shares its GPU
-    bool container = false;      // /.dockerenv, /run/.containerenv or $container
+    bool container = false;      // Docker, Podman, Toolbox, Distrobox, LXC…: not Flatpak or Snap (sandbox.h)
+    Sandbox sandbox;
 };
 
 // The manifest key of the platform tsuku was built for.

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "platform/cgroup.h"
 #include "platform/detect.h"
 #include "platform/dotted_version.h"
 #include "platform/nvidia_driver_table.h"
@@ -38,6 +39,34 @@ json verdict_json(const BackendVerdict& v) {
     return j;
 }
 
+json memory_json(const StaticEvidence& e) {
+    const MemoryRoom& m = e.memory_room;
+    json j = {{"total_bytes", e.memory.total_bytes}, {"available_bytes", e.memory.available_bytes},
+              {"usable_bytes", m.usable_bytes},      {"limited_by", m.limited_by},
+              {"cgroup_version", m.cgroup_version},  {"cgroup_limits", json::array()}};
+    for (const auto& l : m.limits) {
+        j["cgroup_limits"].push_back({{"folder", l.folder},
+                                      {"file", l.limit_file},
+                                      {"limit_bytes", l.limit_bytes},
+                                      {"usage_bytes", l.usage_bytes},
+                                      {"room_bytes", l.room_bytes}});
+    }
+    return j;
+}
+
+json cpu_json(const CpuBudget& c) {
+    json j = {{"threads", c.threads},
+              {"why", c.why},
+              {"allowed", format_cpu_list(c.allowed)},
+              {"allowed_count", c.allowed.size()},
+              {"online", c.online},
+              {"physical_cores", c.physical_cores}};
+    j["quota_cpus"] = c.quota_cpus ? json(*c.quota_cpus) : json(nullptr);
+    if (c.quota_cpus) j["quota_source"] = c.quota_source;
+    if (!c.configured_by.empty()) j["configured_by"] = c.configured_by;
+    return j;
+}
+
 std::string pad(std::string s, size_t n) {
     if (s.size() < n) s.append(n - s.size(), ' ');
     return s;
@@ -56,7 +85,14 @@ json to_json(const DetectionReport& r) {
         {"wsl", e.os.wsl},
         {"wsl_gpu", e.os.wsl_gpu},
         {"container", e.os.container},
-        {"memory", {{"total_bytes", e.memory.total_bytes}, {"available_bytes", e.memory.available_bytes}}}};
+        {"sandbox", e.os.sandbox.kind.empty() ? json(nullptr)
+                                              : json{{"kind", e.os.sandbox.kind},
+                                                     {"evidence", e.os.sandbox.evidence},
+                                                     {"name", e.os.sandbox.name},
+                                                     {"label", sandbox_label(e.os.sandbox)}}},
+        {"memory", memory_json(e)},
+        {"cpu", cpu_json(e.cpu)}};
+    j["launch"] = {{"library_dirs", e.launch_library_dirs}, {"data_dirs", e.launch_data_dirs}};
     j["gpus"] = json::array();
     for (const auto& g : e.gpus) {
         json gj = {{"vendor", g.vendor_name},
@@ -131,7 +167,11 @@ std::string to_text(const DetectionReport& r) {
     if (!e.os.distro_name.empty()) out << ", " << e.os.distro_name;
     if (!e.os.kernel.empty()) out << ", kernel " << e.os.kernel;
     if (e.os.wsl) out << ", WSL";
-    if (e.os.container) out << ", container";
+    if (!e.os.sandbox.kind.empty()) {
+        out << ", " << sandbox_label(e.os.sandbox);
+    } else if (e.os.container) {
+        out << ", container";
+    }
     if (e.sysroot != "/") out << "  (sysroot " << e.sysroot << ")";
     out << "\n\nGPUs\n";
     if (e.gpus.empty())
@@ -173,6 +213,24 @@ std::string to_text(const DetectionReport& r) {
         const auto& icd = e.vulkan.icds[i];
         out << (i ? ", " : "") << std::filesystem::path(icd.manifest).filename().string()
             << (icd.software ? " (software)" : "");
+    }
+    out << "\n";
+    if (!e.launch_library_dirs.empty()) {
+        out << "  added to the library path of the probes and the server: ";
+        for (size_t i = 0; i < e.launch_library_dirs.size(); ++i) out << (i ? ":" : "") << e.launch_library_dirs[i];
+        out << "\n";
+    }
+    if (!e.launch_data_dirs.empty()) {
+        out << "  added to XDG_DATA_DIRS (Vulkan drivers): ";
+        for (size_t i = 0; i < e.launch_data_dirs.size(); ++i) out << (i ? ":" : "") << e.launch_data_dirs[i];
+        out << "\n";
+    }
+    out << "\nResources\n"
+        << "  threads  " << e.cpu.why << "\n"
+        << "  memory   " << format_bytes(e.memory_room.usable_bytes) << " usable, limited by "
+        << e.memory_room.limited_by;
+    if (e.memory_room.limited_by != "MemAvailable" && e.memory.available_bytes > 0) {
+        out << "; MemAvailable " << format_bytes(e.memory.available_bytes);
     }
     out << "\n\nProbes (" << r.probes << ")\n";
     auto probe_line = [&out](const char* name, const ProbeOutcome& p) {

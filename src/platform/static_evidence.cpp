@@ -1,5 +1,6 @@
 #include "platform/static_evidence.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 #include <sstream>
@@ -77,8 +78,52 @@ StaticEvidence gather_static_evidence(const SystemRoot& sys, const PlatformPolic
     e.library_dirs_searched = locator.table_dirs().size();
     for (const auto& s : sonames) e.libraries.emplace(s, locator.locate(s));
 
-    e.vulkan = find_vulkan_icds(sys);
+    e.vulkan = find_vulkan_icds(sys, e.os.sandbox.icd_folders);
+    e.memory_room = read_memory_room(sys, e.memory.available_bytes);
+    e.cpu = cpu_budget(sys);
+
+    auto add_dir = [&](const std::string& lib) {
+        const std::string dir = fs::path(lib).parent_path().string();
+        if (is_default_library_dir(dir)) return;  // searched anyway; on LD_LIBRARY_PATH it would outrank the cache
+        if (std::find(e.launch_library_dirs.begin(), e.launch_library_dirs.end(), dir) == e.launch_library_dirs.end())
+            e.launch_library_dirs.push_back(dir);
+    };
+    for (const auto& [soname, loc] : e.libraries) {
+        if (loc.path && !loc.loader_visible) add_dir(*loc.path);
+    }
+    for (const auto& icd : e.vulkan.icds) {
+        // A bare name ("libGLX_nvidia.so.0") is dlopen-ed by the Vulkan loader: it must be on the search path.
+        if (!icd.library_path || icd.library_path->find('/') != std::string::npos) continue;
+        const auto loc = locator.locate(*icd.library_path);
+        if (loc.path && !loc.loader_visible) add_dir(*loc.path);
+    }
+    for (size_t i = 0; i < e.os.sandbox.icd_data_dirs.size() && i < e.os.sandbox.icd_folders.size(); ++i) {
+        if (fs::is_directory(sys.at(e.os.sandbox.icd_folders[i]), ec)) {
+            e.launch_data_dirs.push_back(e.os.sandbox.icd_data_dirs[i]);
+        }
+    }
     return e;
+}
+
+void add_launch_environment(std::vector<std::pair<std::string, std::string>>& env, const StaticEvidence& e,
+                            const Environment& base) {
+    auto append = [&](const std::string& var, const std::vector<std::string>& dirs, const std::string& fallback) {
+        if (dirs.empty()) return;
+        auto it = std::find_if(env.begin(), env.end(), [&](const auto& kv) { return kv.first == var; });
+        std::string value = it != env.end() ? it->second : base.get_nonempty(var).value_or(fallback);
+        for (const auto& d : dirs) {
+            const std::string padded = ":" + value + ":";
+            if (padded.find(":" + d + ":") == std::string::npos) value += (value.empty() ? "" : ":") + d;
+        }
+        if (it != env.end()) {
+            it->second = value;
+        } else {
+            env.emplace_back(var, value);
+        }
+    };
+    append("LD_LIBRARY_PATH", e.launch_library_dirs, "");
+    // Unset XDG_DATA_DIRS means the two standard folders: keep them when adding one.
+    append("XDG_DATA_DIRS", e.launch_data_dirs, "/usr/local/share:/usr/share");
 }
 
 std::string fingerprint(const StaticEvidence& e) {

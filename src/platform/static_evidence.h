@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "platform/cpu_budget.h"
 #include "platform/kernel_drivers.h"
 #include "platform/library_locator.h"
+#include "platform/memory_limit.h"
 #include "platform/os_info.h"
 #include "platform/pci.h"
 #include "platform/requirements.h"
@@ -43,11 +45,25 @@ struct StaticEvidence {
     std::map<std::string, LibraryLocation> libraries;  // every soname of the policy, the probes' two included
     size_t library_dirs_searched = 0;                  // table folders that exist
     VulkanIcdSearch vulkan;
+    // What a child that loads these drivers (the probes, the server) needs beyond its environment, so that it
+    // loads what detection found: folders of libraries found where the loader does not look by itself (Flatpak's
+    // GL extension, Snap's host driver, NixOS, a CUDA toolkit), those of ICD libraries named bare and found there,
+    // and the sandbox's ICD data folders (for XDG_DATA_DIRS).
+    std::vector<std::string> launch_library_dirs;
+    std::vector<std::string> launch_data_dirs;
+    // What this process may use (not part of the fingerprint: a limit is not a driver change).
+    MemoryRoom memory_room;
+    CpuBudget cpu;
 
     const LibraryLocation* library(std::string_view soname) const;
 };
 
 StaticEvidence gather_static_evidence(const SystemRoot& sys, const PlatformPolicy& policy);
+
+// Adds launch_library_dirs to LD_LIBRARY_PATH and launch_data_dirs to XDG_DATA_DIRS in `env` (variables a child
+// gets on top of the process's, which `base` reads), after what is already there: the user's choices stay first.
+void add_launch_environment(std::vector<std::pair<std::string, std::string>>& env, const StaticEvidence& evidence,
+                            const Environment& base);
 
 // 16 hex digits over PCI ids and drivers, driver versions, the kernel, located library files (path, size,
 // mtime) and Vulkan ICD manifests. A driver update changes it; free memory does not.

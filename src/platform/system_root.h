@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/environment.h"
 
@@ -15,6 +17,9 @@ namespace tsuku::platform {
 struct SystemRoot {
     std::filesystem::path root = "/";
     Environment env = Environment::process();
+    // The CPUs this process may run on (sched_getaffinity). Unset: the real mask on this machine; on a fixture
+    // root, /proc/self/status's Cpus_allowed_list there, else every online CPU. nullopt: unknown.
+    std::function<std::optional<std::vector<int>>()> affinity;
 
     // This machine itself: functional probes (which load real drivers) only make sense then.
     bool is_live() const { return root == "/"; }

@@ -101,6 +101,16 @@ BackendVerdict evaluate_cuda(const BackendRequirements& req, const StaticEvidenc
                 add(statics, Reason::driver_missing,
                     gpu_label(g) + (g.driver ? " is driven by " + *g.driver + ", which has no CUDA"
                                              : " has no kernel driver bound (the NVIDIA driver is not loaded)"));
+            } else if (ev.os.sandbox.kind == "flatpak" && !ev.nvidia_device_nodes) {
+                add(statics, Reason::driver_missing,
+                    "this Flatpak sandbox cannot reach the NVIDIA driver (/dev/nvidiactl is missing): give it the "
+                    "devices, e.g. flatpak override --user --device=all " +
+                        (ev.os.sandbox.name.empty() ? std::string("<app id>") : ev.os.sandbox.name));
+            } else if (ev.os.sandbox.kind == "snap" && !ev.nvidia_device_nodes) {
+                add(statics, Reason::driver_missing,
+                    "this snap cannot reach the NVIDIA driver (/dev/nvidiactl is missing): connect its graphics "
+                    "interface, e.g. snap connect " +
+                        (ev.os.sandbox.name.empty() ? std::string("<snap>") : ev.os.sandbox.name) + ":opengl");
             } else if (ev.os.container && !ev.nvidia_device_nodes) {
                 add(statics, Reason::driver_missing,
                     "this container cannot reach the NVIDIA driver (/dev/nvidiactl is missing): start it with the GPU "

@@ -66,7 +66,7 @@ void add_folder_manifests(const SystemRoot& sys, const std::string& folder, std:
 
 }  // namespace
 
-VulkanIcdSearch find_vulkan_icds(const SystemRoot& sys) {
+VulkanIcdSearch find_vulkan_icds(const SystemRoot& sys, const std::vector<std::string>& sandbox_folders) {
     VulkanIcdSearch out;
     std::vector<std::string> files;
     std::optional<std::string> override_value;
@@ -104,6 +104,11 @@ VulkanIcdSearch find_vulkan_icds(const SystemRoot& sys) {
         for (const auto& r : roots) {
             const std::string folder =
                 (r.size() > 1 && r.back() == '/' ? r.substr(0, r.size() - 1) : r) + "/vulkan/icd.d";
+            if (!seen.insert(folder).second) continue;
+            out.folders.push_back(folder);
+            add_folder_manifests(sys, folder, files);
+        }
+        for (const auto& folder : sandbox_folders) {
             if (!seen.insert(folder).second) continue;
             out.folders.push_back(folder);
             add_folder_manifests(sys, folder, files);

@@ -27,6 +27,7 @@ struct VulkanIcdSearch {
     std::vector<VulkanIcd> icds;
 };
 
-VulkanIcdSearch find_vulkan_icds(const SystemRoot& sys);
+// `sandbox_folders`: the ICD folders a sandbox's own loader adds to the standard search (sandbox.h).
+VulkanIcdSearch find_vulkan_icds(const SystemRoot& sys, const std::vector<std::string>& sandbox_folders = {});
 
 }  // namespace tsuku::platform

@@ -19,6 +19,26 @@ std::string format_mib(uint64_t bytes) {
     return buf;
 }
 
+MemoryBudget memory_budget(Backend backend, const platform::DetectionReport& report) {
+    MemoryBudget b;
+    b.backend = std::string(backend_name(backend));
+    if (backend != Backend::cpu) {
+        if (const auto* v = report.verdict(backend); v && (v->device_free_bytes || v->device_memory_bytes)) {
+            b.free_bytes = v->device_free_bytes;
+            b.total_bytes = v->device_memory_bytes;
+            b.source = backend == Backend::cuda ? "CUDA device memory" : "Vulkan device memory";
+            return b;
+        }
+    }
+    // The CPU, or a GPU whose memory the probe could not tell (the model then also has to fit in RAM).
+    const auto& room = report.evidence.memory_room;
+    if (room.usable_bytes > 0 || !room.limits.empty()) {
+        b.free_bytes = room.usable_bytes;
+        b.source = room.limited_by + (backend == Backend::cpu ? "" : " (device memory unknown)");
+    }
+    return b;
+}
+
 uint64_t usable_bytes(const MemoryBudget& b, std::string* how) {
     uint64_t base = 0;
     std::string note;

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "common/backend.h"
 #include "manifest/manifest.h"
+#include "platform/detect.h"
 
 namespace tsuku::resolve {
 
@@ -24,6 +26,10 @@ struct MemoryBudget {
     std::optional<uint64_t> total_bytes;  // used, with a note, when the free figure is unknown
     std::string source;                   // "CUDA free memory", "Vulkan memory budget", "MemAvailable", …
 };
+
+// The memory the backend's device has free: the probe's figure for a GPU; for the CPU (or a GPU whose memory the
+// probe could not tell) what this process may use: MemAvailable, or less when a memory cgroup leaves less room.
+MemoryBudget memory_budget(Backend backend, const platform::DetectionReport& report);
 
 // Safety margin kept free: 10% of the figure, at least 256 MiB.
 uint64_t usable_bytes(const MemoryBudget& budget, std::string* how = nullptr);

@@ -112,6 +112,8 @@ grpc::Status InferenceService::GetStatus(grpc::ServerContext*, const v1::StatusR
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count());
     const auto idle = shutdown_.idle_remaining();
     response->set_idle_remaining_ms(idle ? idle->count() : -1);
+    response->set_threads(identity_.threads);
+    response->set_threads_why(identity_.threads_why);
     return grpc::Status::OK;
 }
 

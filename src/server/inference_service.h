@@ -23,6 +23,8 @@ struct ServerIdentity {
     std::function<int64_t()> available_vram_bytes;  // free memory of the device the model runs on (0 for cpu)
     std::string addon_version;
     std::vector<DeviceInfo> devices;
+    int threads = 0;
+    std::string threads_why;  // platform/cpu_budget.h
 };
 
 class InferenceService final : public tsuku::llm::v1::InferenceService::Service {

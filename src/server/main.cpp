@@ -95,7 +95,10 @@ int main(int argc, char** argv) {
     serve->add_option("--notify-fd", so.notify_fd, "write start-up events (JSON lines) to this inherited fd");
     serve->add_option("--idle-timeout", idle, "stop after this long without requests (e.g. 5m, 30s; 0 = never)");
     serve->add_option("--ctx", so.context_tokens, "context size in tokens")->check(CLI::Range(256u, 1u << 20));
-    serve->add_option("--threads", so.threads, "CPU threads (0 = all cores)")->check(CLI::Range(0, 1024));
+    serve
+        ->add_option("--threads", so.threads,
+                     "CPU threads (0: the physical cores this process may use, within its cgroup CPU quota)")
+        ->check(CLI::Range(0, 1024));
     serve->add_option("--gpu-layers", so.gpu_layers, "layers to offload (-1 = all)");
     serve->add_option("--model-sha256", so.model_sha256, "refuse (exit 65) a model whose sha256 is not this");
     serve->add_option("--max-queue", so.max_waiting, "requests that may wait behind the one generating")

@@ -17,6 +17,7 @@
 #include "common/version.h"
 #include "install/sha256.h"
 #include "model/gguf_reader.h"
+#include "platform/cpu_budget.h"
 #include "server/backend_check.h"
 #include "server/chat_template.h"
 #include "server/inference_service.h"
@@ -148,19 +149,23 @@ int serve(const ServeOptions& o) {
     // 4. Load.
     std::unique_ptr<Engine> engine;
     std::unique_ptr<ChatTemplates> templates;
+    platform::CpuBudget cpu;
     try {
         EngineOptions eo;
         eo.model_path = o.model;
         eo.context_tokens = o.context_tokens;
-        eo.threads = o.threads;
+        // The physical cores this process may use (affinity, cgroup quota): what tsuku passes as --threads too.
+        cpu = platform::cpu_budget(platform::SystemRoot{});
+        if (o.threads > 0 && o.threads != cpu.threads) cpu = platform::configured_threads(cpu, o.threads, "--threads");
+        eo.threads = cpu.threads;
         eo.gpu_layers = o.gpu_layers >= 0 ? o.gpu_layers : (backend == Backend::cpu ? 0 : 999);
         engine = std::make_unique<Engine>(eo);
         templates = std::make_unique<ChatTemplates>(engine->model());
     } catch (const std::exception& e) {
         return fail_start(ExitCode::model_invalid, e.what(), "check the model file; see the log above");
     }
-    spdlog::info("model {} ({}) loaded: context {} tokens, {} threads, chat template: {}", engine->model_name(),
-                 engine->gguf_name(), engine->context_tokens(), engine->threads(), templates->template_used());
+    spdlog::info("model {} ({}) loaded: context {} tokens, threads {}, chat template: {}", engine->model_name(),
+                 engine->gguf_name(), engine->context_tokens(), cpu.why, templates->template_used());
 
     // 5. Bind, private to the user.
     std::string why;
@@ -172,6 +177,8 @@ int serve(const ServeOptions& o) {
     identity.backend = backend_str;
     identity.addon_version = kVersion;
     identity.devices = check.devices;
+    identity.threads = engine->threads();
+    identity.threads_why = cpu.why;
     if (backend != Backend::cpu && !check.devices.empty()) {
         const size_t free_bytes = check.devices.front().memory_free;
         identity.available_vram_bytes = [free_bytes] { return static_cast<int64_t>(free_bytes); };

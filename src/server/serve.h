@@ -18,7 +18,7 @@ struct ServeOptions {
     int notify_fd = -1;
     std::chrono::milliseconds idle_timeout = std::chrono::minutes(5);
     uint32_t context_tokens = 4096;
-    int threads = 0;         // 0: all cores
+    int threads = 0;         // 0: the physical cores this process may use
     int gpu_layers = -1;     // -1: everything on the backend's device (0 for cpu)
     size_t max_waiting = 8;  // requests that may wait behind the one generating
     bool allow_software_devices = false;

@@ -52,11 +52,22 @@ std::string other_value(const KeyDef& k) {
         case ValueType::positive_duration: return "1h30m";
         case ValueType::boolean: return k.default_value == "true" ? "false" : "true";
         case ValueType::model: return "/models/x.gguf";
+        case ValueType::threads: return "3";
     }
     return {};
 }
 
 }  // namespace
+
+TEST(KeyTable, ThreadsIsAutoOrACount) {
+    const KeyDef& k = key(kThreads);
+    EXPECT_EQ(normalize(k, "auto"), "auto");
+    EXPECT_EQ(normalize(k, "4"), "4");
+    EXPECT_EQ(thread_count("4"), 4);
+    EXPECT_EQ(thread_count("auto"), std::nullopt);
+    for (const char* bad : {"0", "-1", "1025", "4x", "", "all"}) EXPECT_EQ(normalize(k, bad), std::nullopt) << bad;
+    EXPECT_NE(valid_values(k).find("1 to 1024"), std::string::npos);
+}
 
 TEST(KeyTable, EveryKeyIsWellFormed) {
     std::set<std::string_view> envs;

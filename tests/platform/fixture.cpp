@@ -98,8 +98,51 @@ Fixture& Fixture::meminfo(uint64_t total_kib, uint64_t available_kib) {
                                      " kB\n");
 }
 
+Fixture& Fixture::cgroup_v2(const std::string& group) {
+    file("/proc/self/cgroup", "0::" + group + "\n");
+    file("/proc/self/mountinfo",
+         "22 1 0:21 / / rw,relatime - ext4 /dev/sda1 rw\n"
+         "35 24 0:30 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate\n");
+    file("/sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n");
+    fs::create_directories(at("/sys/fs/cgroup" + (group == "/" ? std::string() : group)));
+    return *this;
+}
+
+Fixture& Fixture::cgroup_v1(const std::string& group, const std::string& mount_root) {
+    file("/proc/self/cgroup", "12:pids:" + group + "\n5:memory:" + group + "\n3:cpu,cpuacct:" + group +
+                                  "\n1:name=systemd:" + group + "\n0::/\n");
+    file("/proc/self/mountinfo",
+         "22 1 0:21 / / rw,relatime - ext4 /dev/sda1 rw\n"
+         "30 24 0:26 " +
+             mount_root +
+             " /sys/fs/cgroup/memory rw,nosuid shared:13 - cgroup cgroup rw,memory\n"
+             "31 24 0:27 " +
+             mount_root +
+             " /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:14 - cgroup cgroup rw,cpu,cpuacct\n"
+             "32 24 0:28 " +
+             mount_root + " /sys/fs/cgroup/pids rw,nosuid shared:15 - cgroup cgroup rw,pids\n");
+    const fs::path rel = fs::path(group).lexically_relative(mount_root);
+    const std::string sub = rel.empty() || rel == "." || *rel.begin() == ".." ? "" : "/" + rel.string();
+    fs::create_directories(at("/sys/fs/cgroup/memory" + sub));
+    fs::create_directories(at("/sys/fs/cgroup/cpu,cpuacct" + sub));
+    return *this;
+}
+
+Fixture& Fixture::cpus(int online, bool smt) {
+    file("/sys/devices/system/cpu/online", "0-" + std::to_string(online - 1) + "\n");
+    for (int c = 0; c < online; ++c) {
+        std::string siblings = std::to_string(c);
+        if (smt) {
+            const int half = online / 2, first = c % half;
+            siblings = std::to_string(first) + "," + std::to_string(first + half);
+        }
+        file("/sys/devices/system/cpu/cpu" + std::to_string(c) + "/topology/thread_siblings_list", siblings + "\n");
+    }
+    return *this;
+}
+
 platform::SystemRoot Fixture::system(std::map<std::string, std::string> env) const {
-    return platform::SystemRoot{root(), Environment::fixed(std::move(env))};
+    return platform::SystemRoot{root(), Environment::fixed(std::move(env)), {}};
 }
 
 platform::VulkanDevice vk_device(const std::string& name, const std::string& type, uint32_t vendor,

@@ -38,6 +38,17 @@ public:
     // A committed cache from tests/platform/fixtures/ldcache/<name>.cache as /etc/ld.so.cache.
     Fixture& ld_cache(const std::string& name);
     Fixture& meminfo(uint64_t total_kib, uint64_t available_kib);
+    // The process in cgroup v2 group `group` ("/user.slice/app.scope"), the unified hierarchy mounted at
+    // /sys/fs/cgroup as /proc/self/mountinfo says. Limits go in with cgroup_file().
+    Fixture& cgroup_v2(const std::string& group);
+    // The process in v1 hierarchies: `group` for memory and cpu,cpuacct, each mounted under /sys/fs/cgroup/<name>.
+    // `mount_root`: the part of the hierarchy mounted (a container sees only its own: "/docker/<id>").
+    Fixture& cgroup_v1(const std::string& group, const std::string& mount_root = "/");
+    // A file of a group folder: cgroup_file("/sys/fs/cgroup/app.scope/memory.max", "1073741824").
+    Fixture& cgroup_file(const std::string& abs, const std::string& value) { return file(abs, value + "\n"); }
+    // `online` CPUs (/sys/devices/system/cpu/online); with `smt`, CPUs n and n + online/2 are SMT siblings (the
+    // usual x86 numbering), else each CPU is its own core.
+    Fixture& cpus(int online, bool smt);
 
     platform::SystemRoot system(std::map<std::string, std::string> env = {}) const;
 

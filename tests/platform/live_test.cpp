@@ -27,7 +27,7 @@ bool has_gpu() {
 
 DetectOptions live(std::vector<std::string> command, std::map<std::string, std::string> env = {}) {
     DetectOptions o;
-    o.system = SystemRoot{"/", env.empty() ? Environment::process() : Environment::fixed(env)};
+    o.system = SystemRoot{"/", env.empty() ? Environment::process() : Environment::fixed(env), {}};
     o.probe.command = std::move(command);
     return o;
 }
