@@ -96,12 +96,13 @@ TEST_F(BenchTest, AMeasuredVulkanChoiceLeadsTheStartAndAnExplicitBackendStillWin
     EXPECT_EQ(json::parse(status.out)["backend"], "vulkan") << status.out;
     tsuku({"llm", "stop"});
 
-    // llm.backend decides over the measured choice.
+    // llm.backend (here through its environment variable, which the note names) decides over the measured choice.
     auto forced = software;
     forced["TSUKU_LLM_BACKEND"] = "cpu";
     const auto d = detect(forced);
     EXPECT_EQ(d["chain"][0], "cpu") << d["chain"].dump();
-    EXPECT_NE(d["measured_choice"].get<std::string>().find("llm.backend"), std::string::npos) << d["measured_choice"];
+    EXPECT_NE(d["measured_choice"].get<std::string>().find("TSUKU_LLM_BACKEND = cpu decides"), std::string::npos)
+        << d["measured_choice"];
 
     // A new fingerprint (another GPU, a driver update) makes the choice stale.
     auto stale = choice;

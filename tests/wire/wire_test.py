@@ -29,7 +29,10 @@ def main():
                                  "--idle-timeout", "0"], pass_fds=(w,), stderr=subprocess.DEVNULL)
         os.close(w)
         try:
-            line = os.fdopen(r).readline()
+            events = os.fdopen(r)
+            line = events.readline()
+            while line and json.loads(line)["event"] == "backend_ok":  # the backend check passed; ready follows
+                line = events.readline()
             event = json.loads(line)
             assert event["event"] == "ready", f"server did not become ready: {line!r}"
 
