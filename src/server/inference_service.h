@@ -22,6 +22,7 @@ struct ServerIdentity {
     std::function<int64_t()> available_vram_bytes;  // free memory of the device the model runs on (0 for cpu)
     std::string addon_version;
     std::vector<DeviceInfo> devices;
+    size_t max_request_bytes = 0;  // the largest request message the server reads
 };
 
 class InferenceService final : public tsuku::llm::v1::InferenceService::Service {
