@@ -5,7 +5,7 @@
 
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/serialization_traits.h>
+#include <grpcpp/impl/serialization_traits.h>
 #include <grpcpp/support/status.h>
 
 #include <string>

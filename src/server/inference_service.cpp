@@ -19,9 +19,10 @@ InferenceService::InferenceService(Engine& engine, const ChatTemplates& template
         tsuku::llm::v1::CompletionRequest::descriptor()->file()->package() + ".InferenceService");
     const auto* complete = service->method(0);
     if (complete->name() != "Complete") throw std::logic_error("InferenceService: method 0 is not Complete");
+    complete_method_ = "/" + service->full_name() + "/" + complete->name();
     MarkMethodGeneric(0);
     AddMethod(new grpc::internal::RpcServiceMethod(
-        ("/" + service->full_name() + "/" + complete->name()).c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
+        complete_method_.c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
         new grpc::internal::RpcMethodHandler<InferenceService, CheckedRequest, v1::CompletionResponse>(
             [](InferenceService* self, grpc::ServerContext* ctx, const CheckedRequest* req,
                v1::CompletionResponse* resp) { return self->Complete(ctx, &req->request, resp); },

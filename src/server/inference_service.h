@@ -38,6 +38,7 @@ public:
                            tsuku::llm::v1::StatusResponse* response) override;
 
 private:
+    std::string complete_method_;  // gRPC keeps a pointer to the method's name
     Engine& engine_;
     const ChatTemplates& templates_;
     ShutdownController& shutdown_;
