@@ -4,8 +4,8 @@
 #pragma once
 
 #include <google/protobuf/descriptor.h>
-#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/impl/serialization_traits.h>
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/status.h>
 
 #include <string>
