@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <functional>
+
 #include "server/checked_request.h"
 #include "server/request_mapping.h"
 
@@ -13,20 +15,29 @@ namespace v1 = tsuku::llm::v1;
 InferenceService::InferenceService(Engine& engine, const ChatTemplates& templates, ShutdownController& shutdown,
                                    ServerIdentity identity, size_t max_waiting)
     : engine_(engine), templates_(templates), shutdown_(shutdown), identity_(std::move(identity)), queue_(max_waiting) {
-    // Complete reads its request through CheckedRequest (invalid UTF-8 named, not an empty INTERNAL): the generated
-    // handler of method 0 gives way to one with the same name and our request type.
+    // The methods in the proto's order, by their full names ("/tsuku.llm.v1.InferenceService/Complete").
     const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
         tsuku::llm::v1::CompletionRequest::descriptor()->file()->package() + ".InferenceService");
-    const auto* complete = service->method(0);
-    if (complete->name() != "Complete") throw std::logic_error("InferenceService: method 0 is not Complete");
-    complete_method_ = "/" + service->full_name() + "/" + complete->name();
-    MarkMethodGeneric(0);
-    AddMethod(new grpc::internal::RpcServiceMethod(
-        complete_method_.c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
-        new grpc::internal::RpcMethodHandler<InferenceService, CheckedRequest, v1::CompletionResponse>(
-            [](InferenceService* self, grpc::ServerContext* ctx, const CheckedRequest* req,
-               v1::CompletionResponse* resp) { return self->Complete(ctx, &req->request, resp); },
-            this)));
+    for (int i = 0; i < service->method_count(); ++i) {
+        method_names_.push_back("/" + service->full_name() + "/" + service->method(i)->name());
+    }
+    if (method_names_.size() != 3 || !method_names_[0].ends_with("/Complete") ||
+        !method_names_[1].ends_with("/Shutdown") || !method_names_[2].ends_with("/GetStatus")) {
+        throw std::logic_error("InferenceService: the proto's methods are not Complete, Shutdown, GetStatus");
+    }
+    using grpc::internal::RpcMethodHandler;
+    const auto add = [this](size_t i, grpc::internal::MethodHandler* handler) {
+        AddMethod(new grpc::internal::RpcServiceMethod(method_names_[i].c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
+                                                       handler));
+    };
+    add(0, new RpcMethodHandler<InferenceService, CheckedRequest, v1::CompletionResponse>(
+               [](InferenceService* self, grpc::ServerContext* ctx, const CheckedRequest* req,
+                  v1::CompletionResponse* resp) { return self->Complete(ctx, &req->request, resp); },
+               this));
+    add(1, new RpcMethodHandler<InferenceService, v1::ShutdownRequest, v1::ShutdownResponse>(
+               std::mem_fn(&InferenceService::Shutdown), this));
+    add(2, new RpcMethodHandler<InferenceService, v1::StatusRequest, v1::StatusResponse>(
+               std::mem_fn(&InferenceService::GetStatus), this));
 }
 
 grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::CompletionRequest* request,

@@ -205,11 +205,14 @@ int serve(const ServeOptions& o) {
     // Graceful: the generation in flight stops at its next token and answers with what it has ("cancelled"); the
     // waiting requests leave the queue (UNAVAILABLE). Their answers are sent before the server closes, unless a
     // signal hurries the stop (or it was immediate): then the calls still open are cancelled.
-    if (!shutdown.wait_drained(std::chrono::steady_clock::now() + kDrainLimit)) {
+    const bool drained = shutdown.wait_drained(std::chrono::steady_clock::now() + kDrainLimit);
+    if (!drained) {
         spdlog::warn("stopping without waiting for the requests in flight ({})",
                      shutdown.hurried() ? "hurried" : "they did not end in time");
     }
-    server->Shutdown(std::chrono::system_clock::now());
+    // Drained: the handlers have returned and gRPC is sending their answers; a moment for that (gRPC also waits that
+    // long for clients that keep an idle channel open), then the rest is cancelled.
+    server->Shutdown(std::chrono::system_clock::now() + (drained ? std::chrono::seconds(1) : std::chrono::seconds(0)));
     server->Wait();
     ::unlink(o.socket.c_str());
     spdlog::info("stopped");

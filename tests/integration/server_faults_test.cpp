@@ -96,11 +96,13 @@ TEST_F(ServerFaults, SigtermDuringALongRequestAndASecondOneToHurryBothExitZero) 
     ASSERT_TRUE(wait_for_log(server.log_file(), "stopping: signal"));
     ::kill(server.pid(), SIGTERM);  // hurries the stop, if it is still running
     const Reply r = running.get();
-    // Answered ("cancelled"), or cut off by the hurried stop: never left generating.
+    // Answered ("cancelled"), or cut off by the hurried stop (gRPC cancels the open calls): never left generating.
     if (r.status.ok()) {
         EXPECT_EQ(r.response.stop_reason(), "cancelled");
     } else {
-        EXPECT_EQ(r.status.error_code(), grpc::StatusCode::CANCELLED) << r.status.error_message();
+        EXPECT_TRUE(r.status.error_code() == grpc::StatusCode::CANCELLED ||
+                    r.status.error_code() == grpc::StatusCode::UNAVAILABLE)
+            << r.status.error_code() << " " << r.status.error_message();
     }
     EXPECT_EQ(server.wait_exit(), 0);
 }

@@ -25,7 +25,6 @@ namespace {
 const char* const kHonoured[] = {
     R"({"type":"object","properties":{"a":{"type":"string","maxLength":5},"b":{"type":"boolean"}},
         "required":["a","b"],"additionalProperties":false})",
-    R"({"type":"object","properties":{"k":{"type":"null"}},"additionalProperties":{"type":"integer"},"required":["k"]})",
     R"({"type":"integer","minimum":-3,"maximum":7})",
     R"({"type":"integer","exclusiveMinimum":10,"exclusiveMaximum":14})",
     R"({"type":"string","minLength":2,"maxLength":4})",
