@@ -11,6 +11,7 @@
 #include "client/llm_client.h"
 #include "common/error.h"
 #include "common/text_input.h"
+#include "schema/schema_check.h"
 
 namespace tsuku::cli {
 namespace {
@@ -94,6 +95,13 @@ nlohmann::json json_argument(const std::string& option, const std::string& value
     return j;
 }
 
+// The server refuses a schema its grammars cannot honour (schema/schema_check.h); say so before a server starts.
+const nlohmann::json& checked_schema(const std::string& what, const nlohmann::json& schema) {
+    if (const auto p = schema::find_unenforceable(schema))
+        throw UserError(what + ": " + p->message(), p->fix, ExitCode::usage);
+    return schema;
+}
+
 void add_tools(tsuku::llm::v1::CompletionRequest& request, const nlohmann::json& tools) {
     const std::string fix =
         R"(give a JSON array like [{"name": "get_weather", "description": "...", "parameters": {...}}])";
@@ -107,7 +115,9 @@ void add_tools(tsuku::llm::v1::CompletionRequest& request, const nlohmann::json&
         if (t.contains("description") && t["description"].is_string()) {
             def->set_description(t["description"].get<std::string>());
         }
-        if (t.contains("parameters")) def->set_parameters_schema(t["parameters"].dump());
+        if (t.contains("parameters")) {
+            def->set_parameters_schema(checked_schema("--tools: " + def->name(), t["parameters"]).dump());
+        }
     }
 }
 
@@ -116,7 +126,8 @@ void run(Context& ctx, const CompleteOptions& o) {
     require_utf8(o.system, "the system prompt (--system)");
     request.set_system_prompt(o.system);
     request.set_max_tokens(o.max_tokens);
-    if (!o.schema.empty()) request.set_json_schema(json_argument("--schema", o.schema).dump());
+    if (!o.schema.empty())
+        request.set_json_schema(checked_schema("--schema", json_argument("--schema", o.schema)).dump());
     if (!o.tools.empty()) add_tools(request, json_argument("--tools", o.tools));
     request.set_tool_choice(o.tool_choice);
     auto* m = request.add_messages();

@@ -35,7 +35,12 @@ std::unique_ptr<grpc::ClientContext> context_with(std::chrono::milliseconds time
             throw UserError(std::string(rpc) + " did not finish in time",
                             "ask for fewer tokens (--max-tokens) or try again");
         case grpc::StatusCode::RESOURCE_EXHAUSTED:
-            throw UserError("the server is busy: " + s.error_message(), "try again in a moment");
+            // gRPC's own refusal of a message over the server's limit (StatusResponse.max_request_bytes).
+            if (s.error_message().find("larger than max") != std::string::npos) {
+                throw UserError("the request is too large for the server: " + s.error_message(),
+                                "shorten the prompt: it must fit the model's context anyway");
+            }
+            throw UserError(s.error_message(), "try again in a moment");  // the server says it is busy and why
         default:
             throw UserError(std::string(rpc) + " failed: " + s.error_message() + " (gRPC code " +
                                 std::to_string(static_cast<int>(s.error_code())) + ")",

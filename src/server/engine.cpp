@@ -35,6 +35,7 @@ const char* stop_reason_name(StopReason r) {
         case StopReason::end_turn: return "end_turn";
         case StopReason::max_tokens: return "max_tokens";
         case StopReason::cancelled: return "cancelled";
+        case StopReason::context_full: return "context_full";
     }
     return "end_turn";
 }
@@ -70,7 +71,7 @@ Engine::Engine(const EngineOptions& o) {
 
 Engine::~Engine() = default;
 
-std::vector<int32_t> Engine::tokenize(const std::string& text, bool parse_special) const {
+std::vector<int32_t> Engine::tokenize(std::string_view text, bool parse_special) const {
     const llama_vocab* vocab = llama_model_get_vocab(model_.get());
     std::vector<llama_token> tokens(text.size() + 8);
     const auto len = static_cast<int32_t>(text.size());
@@ -119,15 +120,33 @@ size_t Engine::evaluate_prompt(const std::vector<int32_t>& tokens, const std::fu
     return keep;
 }
 
+std::vector<int32_t> Engine::tokenize_prompt(const std::string& prompt) const {
+    const auto too_long = [this](const std::string& count) {
+        return RequestError("the prompt is " + count + " tokens but the context holds " + std::to_string(n_ctx_) +
+                            ": shorten the conversation or the system prompt (or start the server with a larger "
+                            "--ctx)");
+    };
+    // A prompt much larger than the context (a 60 MB paste) is refused after tokenising growing prefixes, cut at
+    // whitespace, until one alone holds more than the context: a prefix has no more tokens than the whole, give or
+    // take a word cut in two (the margin).
+    constexpr size_t kMargin = 16;
+    for (size_t bytes = static_cast<size_t>(n_ctx_) * 8; bytes < prompt.size(); bytes *= 2) {
+        const std::string_view prefix(prompt.data(), cut_at_word(prompt, bytes));
+        if (const size_t n = tokenize(prefix, /*parse_special=*/true).size(); n >= n_ctx_ + kMargin) {
+            throw too_long("more than " + std::to_string(n - kMargin) + " (counted in its first " +
+                           std::to_string(prefix.size()) + " of " + std::to_string(prompt.size()) + " bytes)");
+        }
+    }
+    auto tokens = tokenize(prompt, /*parse_special=*/true);
+    if (tokens.empty()) throw RequestError("the prompt is empty after tokenisation");
+    if (tokens.size() >= n_ctx_) throw too_long(std::to_string(tokens.size()));
+    return tokens;
+}
+
 GenerationOutput Engine::generate(const GenerationInput& in, const std::function<bool()>& cancelled) {
-    const auto tokens = tokenize(in.prompt, /*parse_special=*/true);
+    const auto tokens = in.tokens.empty() ? tokenize_prompt(in.prompt) : in.tokens;
     GenerationOutput out;
     out.input_tokens = static_cast<int>(tokens.size());
-    if (tokens.empty()) throw RequestError("the prompt is empty after tokenisation");
-    if (tokens.size() >= n_ctx_) {
-        throw RequestError("the prompt is " + std::to_string(tokens.size()) + " tokens but the context holds " +
-                           std::to_string(n_ctx_) + ": shorten the conversation or the system prompt");
-    }
     const llama_vocab* vocab = llama_model_get_vocab(model_.get());
     Sampler sampler(vocab, SamplingParams{.seed = static_cast<uint32_t>(seed_state_++)}, in.grammar);
 
@@ -169,7 +188,11 @@ GenerationOutput Engine::generate(const GenerationInput& in, const std::function
             out.stop = StopReason::end_turn;
             break;
         }
-        if (out.output_tokens >= in.max_tokens || cached_.size() + 1 >= n_ctx_) break;  // budget or context full
+        if (out.output_tokens >= in.max_tokens) break;
+        if (cached_.size() + 1 >= n_ctx_) {  // no room for this token's keys and values
+            out.stop = StopReason::context_full;
+            break;
+        }
         decode(&tok, 1);
     }
     out.generation_ms = ms_since(t1);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/chat_request.h"
@@ -26,14 +27,16 @@ struct EngineOptions {
 };
 
 struct GenerationInput {
-    std::string prompt;  // rendered by the chat template
+    std::string prompt;           // rendered by the chat template
+    std::vector<int32_t> tokens;  // the prompt tokenised by tokenize_prompt(); empty: generate() tokenises `prompt`
     int max_tokens = 256;
     GrammarSpec grammar;
     std::vector<std::string> preserved_tokens;  // special tokens that stay in the text (tool-call markers)
     std::vector<std::string> stops;             // stop strings (not part of the text)
 };
 
-enum class StopReason { end_turn, max_tokens, cancelled };
+// cancelled: the client went away or the server is shutting down; context_full: no room left in the context.
+enum class StopReason { end_turn, max_tokens, cancelled, context_full };
 const char* stop_reason_name(StopReason r);
 
 struct GenerationOutput {
@@ -58,6 +61,10 @@ public:
     // StopReason::cancelled. Throws RequestError for requests that cannot be served (prompt over the context).
     GenerationOutput generate(const GenerationInput& input, const std::function<bool()>& cancelled);
 
+    // The prompt's tokens. Throws RequestError when it is empty or does not fit the context, having tokenised at
+    // most about twice what fits (a prompt of megabytes is refused after a prefix). Thread-safe (reads the vocab).
+    std::vector<int32_t> tokenize_prompt(const std::string& prompt) const;
+
     const llama_model* model() const noexcept { return model_.get(); }
     const std::string& model_name() const noexcept { return model_name_; }  // the file name without .gguf
     const std::string& gguf_name() const noexcept { return gguf_name_; }    // general.name, when the file has one
@@ -65,7 +72,7 @@ public:
     int threads() const noexcept { return threads_; }
 
 private:
-    std::vector<int32_t> tokenize(const std::string& text, bool parse_special) const;
+    std::vector<int32_t> tokenize(std::string_view text, bool parse_special) const;
     // Makes the cache hold `tokens` (reusing the shared prefix); returns how many were reused.
     size_t evaluate_prompt(const std::vector<int32_t>& tokens, const std::function<bool()>& cancelled);
     void decode(int32_t* tokens, int32_t n);

@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <functional>
+
+#include "server/checked_request.h"
 #include "server/request_mapping.h"
 
 namespace tsuku::server {
@@ -11,11 +14,31 @@ namespace v1 = tsuku::llm::v1;
 
 InferenceService::InferenceService(Engine& engine, const ChatTemplates& templates, ShutdownController& shutdown,
                                    ServerIdentity identity, size_t max_waiting)
-    : engine_(engine),
-      templates_(templates),
-      shutdown_(shutdown),
-      identity_(std::move(identity)),
-      queue_(max_waiting) {}
+    : engine_(engine), templates_(templates), shutdown_(shutdown), identity_(std::move(identity)), queue_(max_waiting) {
+    // The methods in the proto's order, by their full names ("/tsuku.llm.v1.InferenceService/Complete").
+    const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+        tsuku::llm::v1::CompletionRequest::descriptor()->file()->package() + ".InferenceService");
+    for (int i = 0; i < service->method_count(); ++i) {
+        method_names_.push_back("/" + service->full_name() + "/" + service->method(i)->name());
+    }
+    if (method_names_.size() != 3 || !method_names_[0].ends_with("/Complete") ||
+        !method_names_[1].ends_with("/Shutdown") || !method_names_[2].ends_with("/GetStatus")) {
+        throw std::logic_error("InferenceService: the proto's methods are not Complete, Shutdown, GetStatus");
+    }
+    using grpc::internal::RpcMethodHandler;
+    const auto add = [this](size_t i, grpc::internal::MethodHandler* handler) {
+        AddMethod(new grpc::internal::RpcServiceMethod(method_names_[i].c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
+                                                       handler));
+    };
+    add(0, new RpcMethodHandler<InferenceService, CheckedRequest, v1::CompletionResponse>(
+               [](InferenceService* self, grpc::ServerContext* ctx, const CheckedRequest* req,
+                  v1::CompletionResponse* resp) { return self->Complete(ctx, &req->request, resp); },
+               this));
+    add(1, new RpcMethodHandler<InferenceService, v1::ShutdownRequest, v1::ShutdownResponse>(
+               std::mem_fn(&InferenceService::Shutdown), this));
+    add(2, new RpcMethodHandler<InferenceService, v1::StatusRequest, v1::StatusResponse>(
+               std::mem_fn(&InferenceService::GetStatus), this));
+}
 
 grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::CompletionRequest* request,
                                         v1::CompletionResponse* response) {
@@ -28,9 +51,15 @@ grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::
     } catch (const RequestError& e) {
         return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
     }
-    GenerationInput input{rendered.prompt, chat.max_tokens, rendered.grammar, rendered.preserved_tokens,
+    GenerationInput input{rendered.prompt, {}, chat.max_tokens, rendered.grammar, rendered.preserved_tokens,
                           rendered.stops};
-    const auto cancelled = [context] { return context->IsCancelled(); };
+    try {
+        input.tokens = engine_.tokenize_prompt(rendered.prompt);  // a prompt over the context never waits either
+    } catch (const RequestError& e) {
+        return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
+    }
+    // Generation stops at the next token when the client goes away or the server is asked to stop.
+    const auto cancelled = [this, context] { return context->IsCancelled() || shutdown_.stopping(); };
 
     GenerationOutput out;
     try {
@@ -42,7 +71,7 @@ grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::
                 spdlog::info("complete: a waiting request left the queue: its client went away");
                 return {grpc::StatusCode::CANCELLED, "the client went away before generation"};
             }
-            return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down; retry on a new server"};
+            return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down: retry on a new server"};
         }
         spdlog::info("complete: started ({} messages, {} tools, max_tokens {}{})", chat.messages.size(),
                      chat.tools.size(), chat.max_tokens, input.grammar.gbnf.empty() ? "" : ", constrained");
@@ -56,13 +85,16 @@ grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::
         spdlog::error("complete failed: {}", e.what());
         return {grpc::StatusCode::INTERNAL, std::string("inference failed: ") + e.what()};
     }
-    if (out.stop == StopReason::cancelled) {
+    if (out.stop == StopReason::cancelled && context->IsCancelled()) {
         spdlog::info("complete: cancelled after {} tokens: the client went away", out.output_tokens);
         return {grpc::StatusCode::CANCELLED,
                 "generation cancelled after " + std::to_string(out.output_tokens) + " tokens"};
     }
+    if (out.stop == StopReason::cancelled) {  // the server is stopping: the client gets what was generated
+        spdlog::info("complete: cancelled after {} tokens: the server is shutting down", out.output_tokens);
+    }
 
-    const ParsedReply reply = templates_.parse(rendered, out.text, out.stop == StopReason::max_tokens);
+    const ParsedReply reply = templates_.parse(rendered, out.text, out.stop != StopReason::end_turn);
     response->set_content(reply.content);
     for (const auto& c : reply.tool_calls) {
         auto* tc = response->add_tool_calls();
@@ -70,7 +102,8 @@ grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::
         tc->set_name(c.name);
         tc->set_arguments_json(c.arguments_json);
     }
-    const char* stop = reply.tool_calls.empty() ? stop_reason_name(out.stop) : "tool_use";
+    const bool interrupted = out.stop == StopReason::cancelled || out.stop == StopReason::context_full;
+    const char* stop = reply.tool_calls.empty() || interrupted ? stop_reason_name(out.stop) : "tool_use";
     response->set_stop_reason(stop);
     response->mutable_usage()->set_input_tokens(out.input_tokens);
     response->mutable_usage()->set_output_tokens(out.output_tokens);
@@ -114,6 +147,7 @@ grpc::Status InferenceService::GetStatus(grpc::ServerContext*, const v1::StatusR
     response->set_idle_remaining_ms(idle ? idle->count() : -1);
     response->set_threads(identity_.threads);
     response->set_threads_why(identity_.threads_why);
+    response->set_max_request_bytes(static_cast<int64_t>(identity_.max_request_bytes));
     return grpc::Status::OK;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "server/backend_check.h"
 #include "server/chat_template.h"
@@ -25,21 +26,25 @@ struct ServerIdentity {
     std::vector<DeviceInfo> devices;
     int threads = 0;
     std::string threads_why;  // platform/cpu_budget.h
+    size_t max_request_bytes = 0;  // the largest request message the server reads
 };
 
-class InferenceService final : public tsuku::llm::v1::InferenceService::Service {
+// A grpc::Service of its own rather than the generated one: Complete reads its request through CheckedRequest (see
+// checked_request.h), which the generated handler cannot.
+class InferenceService final : public grpc::Service {
 public:
     InferenceService(Engine& engine, const ChatTemplates& templates, ShutdownController& shutdown,
                      ServerIdentity identity, size_t max_waiting);
 
     grpc::Status Complete(grpc::ServerContext* context, const tsuku::llm::v1::CompletionRequest* request,
-                          tsuku::llm::v1::CompletionResponse* response) override;
+                          tsuku::llm::v1::CompletionResponse* response);
     grpc::Status Shutdown(grpc::ServerContext* context, const tsuku::llm::v1::ShutdownRequest* request,
-                          tsuku::llm::v1::ShutdownResponse* response) override;
+                          tsuku::llm::v1::ShutdownResponse* response);
     grpc::Status GetStatus(grpc::ServerContext* context, const tsuku::llm::v1::StatusRequest* request,
-                           tsuku::llm::v1::StatusResponse* response) override;
+                           tsuku::llm::v1::StatusResponse* response);
 
 private:
+    std::vector<std::string> method_names_;  // gRPC keeps pointers to the methods' names
     Engine& engine_;
     const ChatTemplates& templates_;
     ShutdownController& shutdown_;

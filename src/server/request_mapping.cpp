@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "schema/schema_check.h"
+
 namespace tsuku::server {
 
 namespace v1 = tsuku::llm::v1;
@@ -18,6 +20,12 @@ json object_or_throw(const std::string& text, const std::string& what) {
     if (j.is_discarded()) throw RequestError(what + " is not valid JSON: send a JSON object");
     if (!j.is_object()) throw RequestError(what + " must be a JSON object, not " + std::string(j.type_name()));
     return j;
+}
+
+// A schema whose keywords the grammar cannot all honour is refused before generation (see schema/schema_check.h).
+void enforceable_or_throw(const json& schema, const std::string& what) {
+    if (const auto p = schema::find_unenforceable(schema))
+        throw RequestError(what + ": " + p->message() + "; " + p->fix);
 }
 
 // Tool names appear in prompts, grammars and replies: keep them to what every tool-call format accepts.
@@ -50,7 +58,7 @@ ChatRequest to_chat_request(const v1::CompletionRequest& req) {
     ChatRequest out;
     out.max_tokens = req.max_tokens();
     if (!req.json_schema().empty()) {
-        object_or_throw(req.json_schema(), "json_schema");
+        enforceable_or_throw(object_or_throw(req.json_schema(), "json_schema"), "json_schema");
         out.json_schema = req.json_schema();
     }
 
@@ -65,7 +73,8 @@ ChatRequest to_chat_request(const v1::CompletionRequest& req) {
         if (spec.parameters_schema.empty()) {
             spec.parameters_schema = R"({"type":"object","properties":{}})";
         } else {
-            object_or_throw(spec.parameters_schema, "the parameters_schema of tool '" + t.name() + "'");
+            const std::string what = "the parameters_schema of tool '" + t.name() + "'";
+            enforceable_or_throw(object_or_throw(spec.parameters_schema, what), what);
         }
         out.tools.push_back(std::move(spec));
     }

@@ -22,12 +22,17 @@
 #include "server/chat_template.h"
 #include "server/inference_service.h"
 #include "server/notifier.h"
+#include "server/request_limits.h"
 #include "server/variant.h"
 
 namespace fs = std::filesystem;
 
 namespace tsuku::server {
 namespace {
+
+// How long a graceful stop waits for the requests in flight to answer. They stop at the next token, so this bounds
+// only one step of evaluation (a prompt batch on a slow device).
+constexpr std::chrono::seconds kDrainLimit(10);
 
 int fail_start(ExitCode code, const std::string& problem, const std::string& fix) {
     std::fprintf(stderr, "tsuku-llm: %s\n  fix: %s\n", problem.c_str(), fix.c_str());
@@ -179,6 +184,7 @@ int serve(const ServeOptions& o) {
     identity.devices = check.devices;
     identity.threads = engine->threads();
     identity.threads_why = cpu.why;
+    identity.max_request_bytes = max_request_bytes(engine->context_tokens());
     if (backend != Backend::cpu && !check.devices.empty()) {
         const size_t free_bytes = check.devices.front().memory_free;
         identity.available_vram_bytes = [free_bytes] { return static_cast<int64_t>(free_bytes); };
@@ -187,7 +193,7 @@ int serve(const ServeOptions& o) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("unix:" + o.socket.string(), grpc::InsecureServerCredentials());
     builder.RegisterService(&service);
-    builder.SetMaxReceiveMessageSize(64 << 20);
+    builder.SetMaxReceiveMessageSize(static_cast<int>(identity.max_request_bytes));
     const mode_t old_umask = ::umask(0077);
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
     ::umask(old_umask);
@@ -205,9 +211,17 @@ int serve(const ServeOptions& o) {
 
     const auto reason = shutdown.wait();
     spdlog::info("stopping: {}", shutdown_reason_name(reason));
-    const bool now = reason == ShutdownController::Reason::requested_now;
-    // Graceful: the request in flight finishes (bounded, so a stuck client cannot keep us alive for ever).
-    server->Shutdown(std::chrono::system_clock::now() + (now ? std::chrono::seconds(0) : std::chrono::seconds(120)));
+    // Graceful: the generation in flight stops at its next token and answers with what it has ("cancelled"); the
+    // waiting requests leave the queue (UNAVAILABLE). Their answers are sent before the server closes, unless a
+    // signal hurries the stop (or it was immediate): then the calls still open are cancelled.
+    const bool drained = shutdown.wait_drained(std::chrono::steady_clock::now() + kDrainLimit);
+    if (!drained) {
+        spdlog::warn("stopping without waiting for the requests in flight ({})",
+                     shutdown.hurried() ? "hurried" : "they did not end in time");
+    }
+    // Drained: the handlers have returned and gRPC is sending their answers; a moment for that (gRPC also waits that
+    // long for clients that keep an idle channel open), then the rest is cancelled.
+    server->Shutdown(std::chrono::system_clock::now() + (drained ? std::chrono::seconds(1) : std::chrono::seconds(0)));
     server->Wait();
     ::unlink(o.socket.c_str());
     spdlog::info("stopped");

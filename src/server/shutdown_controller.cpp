@@ -8,9 +8,15 @@ ShutdownController::ShutdownController(std::chrono::milliseconds idle_timeout)
 void ShutdownController::request(Reason reason) {
     {
         std::lock_guard lk(mu_);
-        if (requested_) return;  // the first reason wins
-        requested_ = true;
-        reason_ = reason;
+        const bool urgent = reason == Reason::requested_now || reason == Reason::signal;
+        if (requested_) {  // the first reason wins; a later urgent one hurries the graceful shutdown
+            if (!urgent || hurried_) return;
+            hurried_ = true;
+        } else {
+            requested_ = true;
+            reason_ = reason;
+            hurried_ = reason == Reason::requested_now;
+        }
     }
     cv_.notify_all();
 }
@@ -26,6 +32,16 @@ std::optional<std::chrono::milliseconds> ShutdownController::idle_remaining() co
 bool ShutdownController::stopping() const {
     std::lock_guard lk(mu_);
     return requested_;
+}
+
+bool ShutdownController::hurried() const {
+    std::lock_guard lk(mu_);
+    return hurried_;
+}
+
+bool ShutdownController::wait_drained(Clock::time_point deadline) {
+    std::unique_lock lk(mu_);
+    return cv_.wait_until(lk, deadline, [this] { return in_flight_ == 0 || hurried_; }) && in_flight_ == 0;
 }
 
 ShutdownController::Reason ShutdownController::wait() {

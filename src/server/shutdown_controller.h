@@ -16,12 +16,18 @@ public:
     // idle_timeout 0 disables the idle shutdown.
     explicit ShutdownController(std::chrono::milliseconds idle_timeout);
 
+    // The first reason wins. A signal or an immediate request while a graceful shutdown runs hurries it.
     void request(Reason reason);
     Reason wait();  // blocks until a shutdown is due
     bool stopping() const;
     // How long until the idle shutdown if no request comes (the full timeout while one is in flight); nullopt when
     // the idle timeout is off.
     std::optional<std::chrono::milliseconds> idle_remaining() const;
+    bool hurried() const;
+
+    // After wait(): blocks until no request is in flight (true), or the shutdown is hurried or `deadline` passes
+    // (false). Requests in flight see stopping() and end at their next token.
+    bool wait_drained(std::chrono::steady_clock::time_point deadline);
 
     // RAII marker of a request in flight: the server is not idle while one exists.
     class Activity {
@@ -43,6 +49,7 @@ private:
     Clock::time_point last_activity_;
     int in_flight_ = 0;
     bool requested_ = false;
+    bool hurried_ = false;
     Reason reason_ = Reason::requested;
 };
 

@@ -57,4 +57,22 @@ size_t complete_utf8_prefix(std::string_view s) {
     return s.size();
 }
 
+size_t cut_at_word(std::string_view s, size_t at) {
+    if (at >= s.size()) return s.size();
+    for (size_t i = at; i > 0 && at - i < 256; --i) {
+        const char c = s[i - 1];
+        if (c == ' ' || c == '\n' || c == '\t' || c == '\r') return i;
+    }
+    return complete_utf8_prefix(s.substr(0, at));
+}
+
+size_t first_invalid_utf8(std::string_view s) {
+    for (size_t i = 0; i < s.size();) {
+        const size_t n = sequence_length(s, i);
+        if (n == 0) return i;
+        i += n;
+    }
+    return std::string_view::npos;
+}
+
 }  // namespace tsuku::server

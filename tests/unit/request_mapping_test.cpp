@@ -142,3 +142,13 @@ TEST(RequestMapping, JsonSchemaMustBeAJsonObject) {
     r.set_json_schema("\"string\"");
     EXPECT_NE(error_of(r).find("json_schema must be a JSON object"), std::string::npos);
 }
+
+TEST(RequestMapping, SchemaKeywordsTheGrammarCannotHonourAreRefusedWithTheirPath) {
+    auto r = request_with(v1::ROLE_USER, "x");
+    r.set_json_schema(R"({"type":"object","properties":{"age":{"type":"integer","multipleOf":5}}})");
+    const std::string e = error_of(r);
+    EXPECT_NE(e.find("json_schema: multipleOf at /properties/age/multipleOf"), std::string::npos) << e;
+    const std::string t = error_of(with_tool("pick", R"({"type":"object","properties":{"c":{"enum":[]}}})"));
+    EXPECT_NE(t.find("tool 'pick'"), std::string::npos) << t;
+    EXPECT_NE(t.find("/properties/c/enum"), std::string::npos) << t;
+}

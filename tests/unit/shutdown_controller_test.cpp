@@ -40,3 +40,36 @@ TEST(ShutdownController, NeverIdleWhileARequestIsInFlight) {
     request.reset();  // the request ends: idle shutdown follows
     EXPECT_EQ(waiter.get(), ShutdownController::Reason::idle);
 }
+
+TEST(ShutdownController, AGracefulShutdownIsDrainedWhenTheLastRequestEnds) {
+    ShutdownController c(0ms);
+    std::optional<ShutdownController::Activity> request(std::in_place, c);
+    c.request(ShutdownController::Reason::requested);
+    auto drained =
+        std::async(std::launch::async, [&] { return c.wait_drained(std::chrono::steady_clock::now() + 1h); });
+    request.reset();
+    EXPECT_TRUE(drained.get());
+    EXPECT_FALSE(c.hurried());
+}
+
+TEST(ShutdownController, ASignalDuringAGracefulShutdownHurriesIt) {
+    ShutdownController c(0ms);
+    ShutdownController::Activity request(c);  // a request that never ends
+    c.request(ShutdownController::Reason::requested);
+    c.request(ShutdownController::Reason::requested);  // a second graceful stop changes nothing
+    EXPECT_FALSE(c.hurried());
+    auto drained =
+        std::async(std::launch::async, [&] { return c.wait_drained(std::chrono::steady_clock::now() + 1h); });
+    c.request(ShutdownController::Reason::signal);
+    EXPECT_FALSE(drained.get()) << "hurried: the wait ends although a request is in flight";
+    EXPECT_TRUE(c.hurried());
+    EXPECT_EQ(c.wait(), ShutdownController::Reason::requested);
+}
+
+TEST(ShutdownController, AnImmediateShutdownIsHurriedFromTheStart) {
+    ShutdownController c(0ms);
+    ShutdownController::Activity request(c);
+    c.request(ShutdownController::Reason::requested_now);
+    EXPECT_TRUE(c.hurried());
+    EXPECT_FALSE(c.wait_drained(std::chrono::steady_clock::now() + 1h));
+}
