@@ -25,7 +25,7 @@ struct ServerIdentity {
     std::string addon_version;
     std::vector<DeviceInfo> devices;
     int threads = 0;
-    std::string threads_why;  // platform/cpu_budget.h
+    std::string threads_why;       // platform/cpu_budget.h
     size_t max_request_bytes = 0;  // the largest request message the server reads
 };
 

@@ -11,8 +11,10 @@
 
 using namespace tsuku;
 using namespace tsuku::platform;
+using tsuku::test::chain;
 using tsuku::test::Fixture;
 using tsuku::test::GiB;
+using tsuku::test::reasons;
 
 namespace {
 
@@ -50,18 +52,6 @@ DetectionReport sysroot_detect(const Fixture& f, std::optional<std::vector<int>>
     o.system = f.system(std::move(env));
     if (affinity) o.system.affinity = [affinity] { return affinity; };
     return detect(builtin_linux_policy(), o);
-}
-
-std::vector<std::string> chain(const DetectionReport& r) {
-    std::vector<std::string> out;
-    for (Backend b : r.chain) out.emplace_back(backend_name(b));
-    return out;
-}
-
-std::vector<std::string> reasons(const DetectionReport& r, Backend b) {
-    std::vector<std::string> out;
-    for (const auto& i : r.verdict(b)->reasons) out.emplace_back(reason_code(i.reason));
-    return out;
 }
 
 // The release's real models, every one downloaded: the choice depends on memory alone.

@@ -9,8 +9,10 @@
 
 using namespace tsuku;
 using namespace tsuku::platform;
+using tsuku::test::chain;
 using tsuku::test::Fixture;
 using tsuku::test::GiB;
+using tsuku::test::reasons;
 
 namespace {
 
@@ -46,18 +48,6 @@ DetectionReport sysroot_detect(const Fixture& f, std::map<std::string, std::stri
     DetectOptions o;
     o.system = f.system(std::move(env));
     return detect(builtin_linux_policy(), o);
-}
-
-std::vector<std::string> chain(const DetectionReport& r) {
-    std::vector<std::string> out;
-    for (Backend b : r.chain) out.emplace_back(backend_name(b));
-    return out;
-}
-
-std::vector<std::string> reasons(const DetectionReport& r, Backend b) {
-    std::vector<std::string> out;
-    for (const auto& i : r.verdict(b)->reasons) out.emplace_back(reason_code(i.reason));
-    return out;
 }
 
 std::string detail(const DetectionReport& r, Backend b, Reason reason) {

@@ -9,7 +9,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "platform/detect.h"
 #include "platform/probe_results.h"
 #include "platform/system_root.h"
 #include "support/temp_dir.h"
@@ -66,5 +68,18 @@ platform::CudaDevice cuda_device(const std::string& name, int major, int minor, 
                                  const std::string& bus);
 
 inline constexpr uint64_t GiB = uint64_t{1} << 30;
+
+// The chain and one backend's reason codes of a report, as names (for EXPECT_EQ with a vector literal).
+inline std::vector<std::string> chain(const platform::DetectionReport& r) {
+    std::vector<std::string> out;
+    for (Backend b : r.chain) out.emplace_back(backend_name(b));
+    return out;
+}
+
+inline std::vector<std::string> reasons(const platform::DetectionReport& r, Backend b) {
+    std::vector<std::string> out;
+    for (const auto& i : r.verdict(b)->reasons) out.emplace_back(platform::reason_code(i.reason));
+    return out;
+}
 
 }  // namespace tsuku::test
