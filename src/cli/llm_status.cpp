@@ -81,7 +81,10 @@ void run(Context& ctx, bool json) {
         ctx.out << " (\"" << g << "\")";
     }
     ctx.out << ", " << (j["model_size_bytes"].get<int64_t>() >> 20) << " MiB\n";
-    ctx.out << "uptime:  " << format_duration(std::chrono::milliseconds(j["uptime_ms"].get<int64_t>() / 1000 * 1000));
+    const int64_t uptime_ms = j["uptime_ms"].get<int64_t>();
+    ctx.out << "uptime:  "
+            << (uptime_ms < 1000 ? std::string("under 1s")
+                                 : format_duration(std::chrono::milliseconds(uptime_ms / 1000 * 1000)));
     const int64_t idle_left = j["idle_remaining_ms"].get<int64_t>();
     ctx.out << (idle_left < 0
                     ? ", never stops by itself (llm.idle_timeout 0)"
