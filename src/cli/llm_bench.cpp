@@ -176,13 +176,8 @@ void run(Context& ctx, const BenchOptions& o) {
         launch.model = model.path;
         launch.log_file = home.logs_dir() / ("bench-" + std::string(backend_name(b)) + ".log");
         launch.start_timeout = cfg.start_timeout();
-        install::EnsureOptions eo;
-        eo.consent = consent;
-        eo.system_has = [&](const std::string& soname) {
-            const auto* lib = report.evidence.library(soname);
-            return lib && lib->path.has_value();
-        };
-        const auto variant = install::ensure_variant(home, m, platform, b, ctx.env, *progress, eo);
+        const auto variant =
+            install::ensure_variant(home, m, platform, b, ctx.env, *progress, variant_options(report, consent));
         launch.executable = variant.executable;
         launch.env = variant.env;
         ctx.err << "tsuku: measuring " << backend_name(b) << " ...\n";

@@ -49,22 +49,17 @@ void run_install(Context& ctx, const InstallOptions& o) {
         ctx.err << "warning: the " << backend_name(backend) << " backend cannot run here ("
                 << platform::reason_code(why->reason) << "): " << why->detail << "; installing it anyway, as asked\n";
     }
-    install::EnsureOptions eo;
-    eo.consent = consent;
-    eo.reinstall = o.reinstall;
-    // A component whose libraries the system already has is not downloaded.
-    eo.system_has = [&](const std::string& soname) {
-        const auto* lib = report.evidence.library(soname);
-        return lib && lib->path.has_value();
-    };
-    const auto v = install::ensure_variant(home, m, platform, backend, ctx.env, *progress, eo);
+    const auto v = install::ensure_variant(home, m, platform, backend, ctx.env, *progress,
+                                           variant_options(report, consent, o.reinstall));
     result["variant"] = {{"backend", std::string(backend_name(backend))},
                          {"dir", v.dir.string()},
                          {"installed_now", v.installed_now},
-                         {"verified", true}};
+                         {"verified", true},
+                         {"runtime", v.runtime}};
     if (!o.json) {
         ctx.out << "variant " << backend_name(backend) << ": " << (v.installed_now ? "installed" : "already installed")
                 << " and verified in " << v.dir.string() << "\n";
+        for (const auto& r : v.runtime) ctx.out << "runtime " << r << "\n";
     }
 
     if (!o.model.empty()) {

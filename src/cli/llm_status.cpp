@@ -32,6 +32,7 @@ void run(Context& ctx, bool json) {
         if (const auto record = lifecycle::load_server_record(manager.home(), s.pid())) {
             j["model_path"] = record->model_path;
             j["model_setting"] = record->model_setting;
+            j["runtime"] = record->runtime;
         }
         j["model_size_bytes"] = s.model_size_bytes();
         j["available_vram_bytes"] = s.available_vram_bytes();
@@ -91,6 +92,9 @@ void run(Context& ctx, bool json) {
                     : ", stops after " + format_duration(std::chrono::milliseconds((idle_left + 999) / 1000 * 1000)) +
                           " more without requests")
             << "\n";
+    for (const auto& r : j.value("runtime", nlohmann::json::array())) {
+        ctx.out << "runtime: " << r.get<std::string>() << "\n";
+    }
     if (j["threads"].get<int>() > 0) ctx.out << "threads: " << j["threads_why"].get<std::string>() << "\n";
     if (j["available_vram_bytes"].get<int64_t>() > 0) {
         ctx.out << "vram:    " << (j["available_vram_bytes"].get<int64_t>() >> 20) << " MiB free\n";

@@ -79,8 +79,20 @@ install::Consent make_consent(const Context&, const config::Config& cfg, bool as
     const bool allowed = assume_yes || cfg.allow_downloads();
     return [allowed](const std::string& what, uint64_t bytes, const std::string& url) {
         if (allowed) return true;
-        return ask_on_terminal("tsuku: download " + what + " (" + mib(bytes) + ") from " + url + "?").value_or(false);
+        return ask_on_terminal("tsuku: download " + what + " — " + mib(bytes) + " in all — from " + url + "?").value_or(false);
     };
+}
+
+install::EnsureOptions variant_options(const platform::DetectionReport& report, install::Consent consent,
+                                       bool reinstall) {
+    install::EnsureOptions eo;
+    eo.consent = std::move(consent);
+    eo.reinstall = reinstall;
+    eo.system_library = [&report](const std::string& soname) -> std::optional<std::string> {
+        const auto* lib = report.evidence.library(soname);
+        return lib ? lib->path : std::nullopt;
+    };
+    return eo;
 }
 
 lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& request) {
@@ -121,13 +133,8 @@ lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& reque
 
     auto prepare = [&](const std::string& name) {
         const Backend backend = *parse_backend(name);
-        install::EnsureOptions eo;
-        eo.consent = consent;
-        eo.system_has = [&](const std::string& soname) {
-            const auto* lib = report.evidence.library(soname);
-            return lib && lib->path.has_value();
-        };
-        const auto variant = install::ensure_variant(home, m, platform, backend, ctx.env, *progress, eo);
+        const auto variant = install::ensure_variant(home, m, platform, backend, ctx.env, *progress,
+                                                     variant_options(report, consent));
         // Chosen for this backend: a fallback from a GPU to the CPU gets a model that fits the CPU's memory.
         const auto model = model_for(ctx, cfg, backend, report, model_override);
         if (model.model) {
@@ -139,6 +146,7 @@ lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& reque
         lifecycle::ServerStartSpec spec;
         spec.executable = variant.executable;
         spec.env = variant.env;
+        spec.runtime = variant.runtime;
         spec.backend = name;
         spec.model = model.path;
         spec.idle_timeout = cfg.idle_timeout();

@@ -9,6 +9,7 @@
 #include "install/install_lock.h"
 #include "install/package.h"
 #include "install/sha256.h"
+#include "install/verified_files.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -56,7 +57,8 @@ std::vector<std::pair<std::string, std::string>> listed_files(const std::string&
 }
 
 // Returns the listed file names. Throws UserError naming the first file that is missing, changed or unlisted.
-std::set<std::string> verify_tree(const fs::path& dir, const ListedTree& t) {
+// A file `verified` remembers (same identity, same sha256) is not hashed again.
+std::set<std::string> verify_tree(const fs::path& dir, const ListedTree& t, VerifiedFiles* verified) {
     const fs::path list = dir / t.list_name;
     std::error_code ec;
     if (!fs::is_regular_file(fs::symlink_status(list, ec))) {
@@ -73,11 +75,13 @@ std::set<std::string> verify_tree(const fs::path& dir, const ListedTree& t) {
         listed.insert(path);
         const fs::path f = dir / path;
         if (!fs::is_regular_file(fs::symlink_status(f, ec))) throw UserError(t.what + " lacks " + f.string(), t.fix);
+        if (verified && verified->known(f, sha)) continue;
         if (sha256_file(f) != sha) {
             throw UserError(f.string() + " was modified after installation (its sha256 differs from " + t.list_name +
                                 "), or it was not written completely",
                             t.fix);
         }
+        if (verified) verified->remember(f, sha);
     }
     for (const auto& e : fs::directory_iterator(dir)) {
         if (!listed.count(e.path().filename().string())) {
@@ -85,47 +89,80 @@ std::set<std::string> verify_tree(const fs::path& dir, const ListedTree& t) {
                             t.fix);
         }
     }
+    if (verified) verified->save();
     return listed;
 }
 
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 19)) >> 20) + " MiB"; }
 
-// A component (e.g. the CUDA runtime) the variant needs: taken from the system when its libraries are there,
-// otherwise installed once into components/<name>/<version>/ and put on the variant's LD_LIBRARY_PATH.
-void ensure_components(const Home& home, const manifest::Manifest& m, const manifest::Variant& v,
-                       const Environment& env, Progress& progress, const EnsureOptions& o, InstalledVariant& out) {
-    std::string library_path;
+// A component the variant needs and where it comes from: the system (every library it provides is there), the
+// release's package (installed once into components/<name>/<version>/), or nowhere (the variant's own start-up
+// check then names what is missing, exit 78; detection has already said so).
+struct ComponentPlan {
+    const manifest::Component* component = nullptr;
+    const manifest::ComponentPackage* package = nullptr;  // null: on the system, or no package for this platform
+    std::string system_copy;                              // the first library's path on the system
+    fs::path dir;
+    bool download = false;
+};
+
+std::vector<ComponentPlan> plan_components(const Home& home, const manifest::Manifest& m, const manifest::Variant& v,
+                                           const EnsureOptions& o) {
+    std::vector<ComponentPlan> plans;
     for (const auto& name : v.components) {
-        const auto* c = m.component(name);
-        if (!c) continue;
-        bool on_system = static_cast<bool>(o.system_has);
-        for (const auto& so : c->provides) on_system = on_system && o.system_has(so);
-        if (on_system) continue;
-        const auto it = c->platforms.find(manifest::current_platform());
-        if (it == c->platforms.end()) continue;  // no package: the variant reports what is missing (exit 78)
-        const fs::path dir = home.components_dir() / c->name / c->version;
-        // A copy that is there is used only once verified: a partial or changed one is never put on the path.
-        if (!o.reinstall && fs::exists(dir / "component.json")) {
-            verify_component(dir, *c, it->second, v.backend);
-        } else {
-            const std::string url = manifest::artifact_url(it->second, env);
-            if (needs_network(url) && !(o.consent && o.consent("component " + c->name, it->second.size, url))) {
-                throw UserError("the " + std::string(backend_name(v.backend)) + " variant needs " + c->name + " (" +
-                                    mib(it->second.size) + " download)",
-                                "run tsuku llm install --backend " + std::string(backend_name(v.backend)) +
-                                    " --yes, or allow downloads: tsuku config set llm.allow_downloads true");
+        ComponentPlan p;
+        p.component = m.component(name);
+        if (!p.component) continue;
+        bool on_system = static_cast<bool>(o.system_library);
+        for (const auto& so : p.component->provides) {
+            const auto path = on_system ? o.system_library(so) : std::nullopt;
+            on_system = on_system && path.has_value();
+            if (path && p.system_copy.empty()) p.system_copy = *path;
+        }
+        if (!on_system) {
+            p.system_copy.clear();
+            const auto it = p.component->platforms.find(manifest::current_platform());
+            if (it != p.component->platforms.end()) {
+                p.package = &it->second;
+                p.dir = home.components_dir() / p.component->name / p.component->version;
+                p.download = o.reinstall || !fs::exists(p.dir / "component.json");
             }
+        }
+        plans.push_back(p);
+    }
+    return plans;
+}
+
+void install_components(const Home& home, const std::vector<ComponentPlan>& plans, const manifest::Variant& v,
+                        const Environment& env, Progress& progress, const EnsureOptions& o, InstalledVariant& out) {
+    VerifiedFiles verified(home.verified_files_path());
+    std::string library_path;
+    for (const auto& p : plans) {
+        const auto& c = *p.component;
+        if (!p.system_copy.empty()) {
+            out.runtime.push_back(c.name + ": the system's (" + p.system_copy + ")");
+            continue;
+        }
+        if (!p.package) {
+            out.runtime.push_back(c.name + ": not on this system, and this release has no package of it");
+            continue;
+        }
+        // A copy that is there is used only once verified: a partial or changed one is never put on the path.
+        if (p.download) {
             const auto lock = InstallLock::acquire(home, [&](std::optional<pid_t> pid) {
                 progress.step("waiting for another installer" + (pid ? " (pid " + std::to_string(*pid) + ")" : ""));
             });
-            if (o.reinstall || !fs::exists(dir / "component.json")) {
+            if (o.reinstall || !fs::exists(p.dir / "component.json")) {
                 InstallOptions io;
-                io.check = [&](const fs::path& staging) { verify_component(staging, *c, it->second, v.backend); };
-                install_package(lock, home, {url, it->second.size, it->second.sha256}, dir, progress, io);
+                io.check = [&](const fs::path& staging) { verify_component(staging, c, *p.package, v.backend); };
+                install_package(lock, home, {manifest::artifact_url(*p.package, env), p.package->size,
+                                             p.package->sha256},
+                                p.dir, progress, io);
             }
-            verify_component(dir, *c, it->second, v.backend);
         }
-        library_path += (library_path.empty() ? "" : ":") + dir.string();
+        verify_component(p.dir, c, *p.package, v.backend, &verified);
+        out.runtime.push_back(c.name + " " + c.version + ": the package in " + p.dir.string());
+        library_path += (library_path.empty() ? "" : ":") + p.dir.string();
     }
     if (!library_path.empty()) {
         const auto existing = env.get_nonempty("LD_LIBRARY_PATH");
@@ -135,15 +172,19 @@ void ensure_components(const Home& home, const manifest::Manifest& m, const mani
 
 }  // namespace
 
-void verify_variant(const fs::path& dir, const manifest::Variant& v) {
-    verify_tree(dir, {"the installed " + std::string(backend_name(v.backend)) + " variant", "variant.json",
-                      v.variant_json_sha256, reinstall_fix(v.backend)});
+void verify_variant(const fs::path& dir, const manifest::Variant& v, VerifiedFiles* verified) {
+    verify_tree(dir,
+                {"the installed " + std::string(backend_name(v.backend)) + " variant", "variant.json",
+                 v.variant_json_sha256, reinstall_fix(v.backend)},
+                verified);
 }
 
 void verify_component(const fs::path& dir, const manifest::Component& c, const manifest::ComponentPackage& pkg,
-                      Backend for_backend) {
-    const auto listed = verify_tree(dir, {"the installed component " + c.name, "component.json",
-                                          pkg.component_json_sha256, reinstall_fix(for_backend)});
+                      Backend for_backend, VerifiedFiles* verified) {
+    const auto listed = verify_tree(dir,
+                                    {"the installed component " + c.name, "component.json", pkg.component_json_sha256,
+                                     reinstall_fix(for_backend)},
+                                    verified);
     for (const auto& so : c.provides) {
         if (!listed.count(so)) {
             throw UserError("the installed component " + c.name + " does not list " + so + ", which it must provide",
@@ -163,15 +204,35 @@ InstalledVariant ensure_variant(const Home& home, const manifest::Manifest& m, c
     out.backend = backend;
     out.dir = variant_dir(home, m, backend);
     out.executable = out.dir / "tsuku-llm";
-    if (o.reinstall || !variant_installed(home, m, backend)) {
-        const std::string url = manifest::artifact_url(v->artifact, env);
-        if (needs_network(url) && !(o.consent && o.consent("the " + std::string(backend_name(backend)) + " variant",
-                                                           v->artifact.size, url))) {
-            throw UserError("the " + std::string(backend_name(backend)) + " variant is not installed and needs a " +
-                                mib(v->artifact.size) + " download from " + url,
-                            "run tsuku llm install --backend " + std::string(backend_name(backend)) +
-                                " --yes, or allow downloads: tsuku config set llm.allow_downloads true");
-        }
+    const std::string name(backend_name(backend));
+    const bool install_variant = o.reinstall || !variant_installed(home, m, backend);
+    const auto components = plan_components(home, m, *v, o);
+
+    // One question for everything this start downloads: the variant and the components it needs, in all.
+    const std::string variant_url = manifest::artifact_url(v->artifact, env);
+    std::string what;
+    uint64_t bytes = 0;
+    bool network = false;
+    if (install_variant) {
+        what = "the " + name + " variant (" + mib(v->artifact.size) + ")";
+        bytes += v->artifact.size;
+        network = network || needs_network(variant_url);
+    }
+    for (const auto& p : components) {
+        if (!p.download) continue;
+        what += (what.empty() ? "" : " and ") + std::string("the ") + p.component->name + " component (" +
+                mib(p.package->size) + ")";
+        bytes += p.package->size;
+        network = network || needs_network(manifest::artifact_url(*p.package, env));
+    }
+    if (network && !(o.consent && o.consent(what, bytes, variant_url))) {
+        throw UserError("the " + name + " backend needs " + what + (bytes != v->artifact.size ? ", " + mib(bytes) + " in all" : "") +
+                            ", downloaded from " + variant_url,
+                        "run tsuku llm install --backend " + name +
+                            " --yes, or allow downloads: tsuku config set llm.allow_downloads true");
+    }
+
+    if (install_variant) {
         const auto lock = InstallLock::acquire(home, [&](std::optional<pid_t> pid) {
             progress.step("waiting for another installer to finish" +
                           (pid ? " (pid " + std::to_string(*pid) + ")" : ""));
@@ -180,9 +241,9 @@ InstalledVariant ensure_variant(const Home& home, const manifest::Manifest& m, c
         if (o.reinstall || !variant_installed(home, m, backend)) {
             InstallOptions io;
             io.check = [v](const fs::path& staging) { verify_variant(staging, *v); };
-            install_package(lock, home, {url, v->artifact.size, v->artifact.sha256}, out.dir, progress, io);
+            install_package(lock, home, {variant_url, v->artifact.size, v->artifact.sha256}, out.dir, progress, io);
             out.installed_now = true;
-            progress.step("installed the " + std::string(backend_name(backend)) + " variant in " + out.dir.string());
+            progress.step("installed the " + name + " variant in " + out.dir.string());
         }
     }
     if (!out.installed_now) {
@@ -190,8 +251,9 @@ InstalledVariant ensure_variant(const Home& home, const manifest::Manifest& m, c
         // when no installer runs now, so a launch never waits here.
         if (const auto lock = InstallLock::try_acquire(home)) clean_stale_staging(*lock, home);
     }
-    verify_variant(out.dir, *v);
-    ensure_components(home, m, *v, env, progress, o, out);
+    VerifiedFiles verified(home.verified_files_path());
+    verify_variant(out.dir, *v, &verified);
+    install_components(home, components, *v, env, progress, o, out);
     return out;
 }
 

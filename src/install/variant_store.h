@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,21 +28,27 @@ struct InstalledVariant {
     std::filesystem::path executable;                      // dir/tsuku-llm
     std::vector<std::pair<std::string, std::string>> env;  // for the launch (e.g. a component's LD_LIBRARY_PATH)
     bool installed_now = false;
+    // Where each component it needs comes from: "cuda-runtime-13 13.0: the package in …", "…: the system's (…)".
+    std::vector<std::string> runtime;
 };
 
+class VerifiedFiles;
+
 // Throws UserError naming the file that does not match and the fix (tsuku llm install --backend B --reinstall).
-void verify_variant(const std::filesystem::path& dir, const manifest::Variant& v);
+// A file `verified` remembers unchanged is not hashed again (state/verified-files.json).
+void verify_variant(const std::filesystem::path& dir, const manifest::Variant& v, VerifiedFiles* verified = nullptr);
 
 // The same for an installed component (component.json, checksum from the manifest), which also must list every
 // library it provides. The fix offered reinstalls the variant `for_backend` with its components.
 void verify_component(const std::filesystem::path& dir, const manifest::Component& c,
-                      const manifest::ComponentPackage& package, Backend for_backend);
+                      const manifest::ComponentPackage& package, Backend for_backend,
+                      VerifiedFiles* verified = nullptr);
 
 struct EnsureOptions {
     Consent consent;         // asked before network downloads
     bool reinstall = false;  // install again even when present (the variant and its components)
-    // Sonames found on the system (detection), so a component whose libraries are there is not downloaded.
-    std::function<bool(const std::string& soname)> system_has;
+    // Where the system has a soname (detection), so a component whose libraries are all there is not downloaded.
+    std::function<std::optional<std::string>(const std::string& soname)> system_library;
 };
 
 // The variant of `backend`, installed (download, verify, extract, swap in) when missing, and verified.

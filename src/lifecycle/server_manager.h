@@ -24,6 +24,7 @@ struct ServerStartSpec {
     std::chrono::milliseconds start_timeout = std::chrono::minutes(2);
     std::vector<std::string> extra_args;
     std::vector<std::pair<std::string, std::string>> env;
+    std::vector<std::string> runtime;  // where its components come from (install::InstalledVariant::runtime)
 };
 
 struct RunningServer {

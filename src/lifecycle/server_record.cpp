@@ -17,6 +17,7 @@ void save_server_record(const Home& home, const ServerRecord& r) {
                     {"model_setting", r.model_setting},
                     {"failed", r.failed},
                     {"conditions", r.conditions},
+                    {"runtime", r.runtime},
                     {"started", r.started_unix}};
     install::write_file_atomically(home.server_record_path(),
                                    j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
@@ -35,6 +36,7 @@ std::optional<ServerRecord> load_server_record(const Home& home, pid_t pid) {
         r.model_setting = j.value("model_setting", "");
         r.failed = j.value("failed", std::vector<std::string>{});
         r.conditions = j.value("conditions", "");
+        r.runtime = j.value("runtime", std::vector<std::string>{});
         r.started_unix = j.value("started", int64_t{0});
         return r;
     } catch (const json::exception&) {

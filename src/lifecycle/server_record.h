@@ -22,6 +22,7 @@ struct ServerRecord {
     std::string model_setting;        // what was asked: "auto", a name or a path
     std::vector<std::string> failed;  // backends of the chain that failed in this start, in order
     std::string conditions;           // the settings the start depended on (see FailureMemory)
+    std::vector<std::string> runtime;  // where its components (the CUDA runtime) come from: system or package
     int64_t started_unix = 0;
 };
 

@@ -173,6 +173,7 @@ SupervisedStart Supervisor::start_chain(const ChainStart& start, const PrepareLa
             rec.model_name = model_display_name(spec.model.string());
             rec.model_setting = start.model_setting;
             rec.conditions = start.conditions;
+            rec.runtime = spec.runtime;
             rec.started_unix = now_unix();
             for (const auto& a : result.attempts) {
                 if (a.result != AttemptResult::ready && a.result != AttemptResult::not_viable) {

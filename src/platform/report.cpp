@@ -36,6 +36,13 @@ json verdict_json(const BackendVerdict& v) {
     }
     if (v.device_memory_bytes) j["device_memory_bytes"] = *v.device_memory_bytes;
     if (v.device_free_bytes) j["device_free_bytes"] = *v.device_free_bytes;
+    for (const auto& r : v.runtime) {
+        json rj = {{"soname", r.soname},
+                   {"component", r.component},
+                   {"source", r.system_path ? "system" : r.packaged ? "package" : "missing"}};
+        if (r.system_path) rj["path"] = *r.system_path;
+        j["runtime"].push_back(rj);
+    }
     return j;
 }
 
@@ -276,13 +283,14 @@ std::string to_text(const DetectionReport& r) {
         if (v.viable) {
             if (!v.evidence.empty()) out << "  " << v.evidence.front();
             out << "\n";
-            continue;
+        } else {
+            for (size_t i = 0; i < v.reasons.size(); ++i) {
+                out << (i ? "               " : "  ") << reason_code(v.reasons[i].reason) << ": "
+                    << v.reasons[i].detail << "\n";
+            }
+            if (v.reasons.empty()) out << "\n";
         }
-        for (size_t i = 0; i < v.reasons.size(); ++i) {
-            out << (i ? "               " : "  ") << reason_code(v.reasons[i].reason) << ": " << v.reasons[i].detail
-                << "\n";
-        }
-        if (v.reasons.empty()) out << "\n";
+        for (const auto& rt : v.runtime) out << "               runtime " << rt.soname << ": " << rt.where() << "\n";
     }
     out << "\nchain     ";
     for (size_t i = 0; i < r.chain.size(); ++i) out << (i ? " -> " : "") << backend_name(r.chain[i]);

@@ -9,8 +9,12 @@ PlatformPolicy builtin_linux_policy() {
     p.default_backend = Backend::cpu;
     p.prefer = {Backend::cuda, Backend::vulkan, Backend::cpu};
     p.requirements[Backend::cpu] = {};
-    p.requirements[Backend::vulkan] = {{"libvulkan.so.1"}, "1.2", std::nullopt, std::nullopt};
-    p.requirements[Backend::cuda] = {{"libcuda.so.1"}, std::nullopt, "13.0", "5.0"};
+    p.requirements[Backend::vulkan] = {{"libvulkan.so.1"}, "1.2", std::nullopt, std::nullopt, {}};
+    p.requirements[Backend::cuda] = {{"libcuda.so.1"}, std::nullopt, "13.0", "5.0", {}};
+    // The release packs the CUDA runtime (tools/release), so a machine without the toolkit still runs cuda.
+    for (const char* so : {"libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13"}) {
+        p.requirements[Backend::cuda].runtime_libraries.push_back({so, "cuda-runtime-13", true});
+    }
     p.optional_libraries = {"libnvidia-ml.so.1", "libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13"};
     return p;
 }

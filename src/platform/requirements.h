@@ -12,11 +12,20 @@
 
 namespace tsuku::platform {
 
+// A library the variant loads that a shared component provides (the CUDA runtime): the system's copy when it has one
+// (the soname carries the major version, so any copy found is new enough), otherwise the component's package.
+struct RuntimeLibrary {
+    std::string soname;     // "libcudart.so.13"
+    std::string component;  // "cuda-runtime-13"
+    bool packaged = false;  // this release has a package of the component for this platform
+};
+
 struct BackendRequirements {
     std::vector<std::string> libraries;                 // sonames the variant loads: "libcuda.so.1"
     std::optional<std::string> vulkan_api;              // lowest Vulkan API version of a usable device: "1.2"
     std::optional<std::string> cuda_driver;             // CUDA version the driver must support: "13.0"
     std::optional<std::string> min_compute_capability;  // lowest compute capability of a usable GPU: "5.0"
+    std::vector<RuntimeLibrary> runtime_libraries;      // from the system or the component's package
 };
 
 struct PlatformPolicy {

@@ -44,6 +44,33 @@ void check_libraries(const BackendRequirements& req, const StaticEvidence& ev, R
     }
 }
 
+// Where each runtime library would come from; one library_missing line for those that have no source at all.
+std::vector<RuntimeSource> check_runtime(const BackendRequirements& req, const StaticEvidence& ev, Reasons& r) {
+    std::vector<RuntimeSource> out;
+    std::string missing, components;
+    for (const auto& lib : req.runtime_libraries) {
+        RuntimeSource s{lib.soname, lib.component, std::nullopt, lib.packaged};
+        if (const auto* loc = ev.library(lib.soname); loc && loc->path) s.system_path = loc->path;
+        if (!s.available()) {
+            missing += (missing.empty() ? "" : ", ") + lib.soname;
+            if (components.find(lib.component) == std::string::npos)
+                components += (components.empty() ? "" : ", ") + lib.component;
+        }
+        out.push_back(std::move(s));
+    }
+    if (!missing.empty()) {
+        const std::string detail = missing + " not found on this system, and this release has no package of " +
+                                   components + " for it (install the runtime, e.g. NVIDIA's CUDA runtime packages)";
+        auto it = std::find_if(r.begin(), r.end(), [](const ReasonItem& i) { return i.reason == Reason::library_missing; });
+        if (it != r.end()) {
+            it->detail += "; " + detail;
+        } else {
+            add(r, Reason::library_missing, detail);
+        }
+    }
+    return out;
+}
+
 // What a completed-but-failed or broken probe says, as reasons.
 void probe_failure(const ProbeOutcome& p, Reasons& r) {
     if (!p.completed()) {
@@ -79,6 +106,7 @@ BackendVerdict evaluate_cuda(const BackendRequirements& req, const StaticEvidenc
             }
         }
     }
+    v.runtime = check_runtime(req, ev, libs);
 
     const auto* cuda = probe.ok() ? &*probe.cuda : nullptr;
     const bool proven = cuda && !cuda->devices.empty();
@@ -339,6 +367,12 @@ std::vector<BackendVerdict> evaluate_backends(const PlatformPolicy& policy, cons
         }
     }
     return out;
+}
+
+std::string RuntimeSource::where() const {
+    if (system_path) return *system_path + " (system)";
+    if (packaged) return "the " + component + " package";
+    return "missing";
 }
 
 std::vector<Backend> resolve_chain(const PlatformPolicy& policy, const std::vector<BackendVerdict>& verdicts,

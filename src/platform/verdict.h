@@ -16,6 +16,18 @@
 
 namespace tsuku::platform {
 
+// Where one runtime library the variant needs comes from: the system's copy when there is one, otherwise the
+// component's package (downloaded with the variant); neither means the backend cannot run.
+struct RuntimeSource {
+    std::string soname;                      // "libcudart.so.13"
+    std::string component;                   // "cuda-runtime-13"
+    std::optional<std::string> system_path;  // the system's copy
+    bool packaged = false;                   // this release has the component's package for this platform
+
+    bool available() const { return system_path || packaged; }
+    std::string where() const;  // "/usr/local/cuda-13.0/lib/libcudart.so.13 (system)", "the cuda-runtime-13 package"
+};
+
 struct BackendVerdict {
     Backend backend = Backend::cpu;
     bool viable = false;
@@ -24,6 +36,7 @@ struct BackendVerdict {
     // The best usable device's memory (for choosing a model); unset for cpu and non-viable backends.
     std::optional<uint64_t> device_memory_bytes;
     std::optional<uint64_t> device_free_bytes;
+    std::vector<RuntimeSource> runtime;  // the runtime libraries it needs and where each would come from
 
     bool has(Reason r) const;
 };

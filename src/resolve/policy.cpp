@@ -14,14 +14,17 @@ platform::PlatformPolicy policy_from_manifest(const manifest::Manifest& m, const
         r.vulkan_api = v.requirements.vulkan_api;
         r.cuda_driver = v.requirements.cuda_driver;
         r.min_compute_capability = v.requirements.min_compute_capability;
-        policy.requirements.emplace(backend, std::move(r));
-        // Libraries a shared component provides are located and reported (a system copy makes a download moot).
+        // Libraries a shared component provides are located (a system copy makes a download moot) and needed: from
+        // the system, or from the component's package when this release has one for this platform.
         for (const auto& name : v.components) {
             if (const auto* c = m.component(name)) {
                 policy.optional_libraries.insert(policy.optional_libraries.end(), c->provides.begin(),
                                                  c->provides.end());
+                const bool packaged = c->platforms.count(p.name) > 0;
+                for (const auto& so : c->provides) r.runtime_libraries.push_back({so, c->name, packaged});
             }
         }
+        policy.requirements.emplace(backend, std::move(r));
     }
     return policy;
 }

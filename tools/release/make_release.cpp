@@ -2,7 +2,9 @@
 // release/policy.json it writes, into --out:
 //   tsuku-llm-<version>-<platform>-<backend>.tar.zst   one package per variant, with a variant.json inside
 //   <model>.gguf                                        the synthetic default model
-//   cuda-runtime-13-<version>-<platform>.tar.zst        only with --cuda-runtime-from
+//   cuda-runtime-13-<version>-<platform>.tar.zst        with --cuda-runtime-from (the build passes it when the CUDA
+//                                                       toolkit is there); packed once per set of input files and
+//                                                       kept in --cache (570 MB of libraries take seconds to pack)
 //   manifest.json                                       every url, size and sha256 computed from those files
 // and the C++ source that embeds manifest.json into tsuku (--embed-out). The manifest is parsed back with the same
 // validator tsuku uses: an invalid manifest fails the build with the reason.
@@ -153,13 +155,29 @@ manifest::Variant pack_variant(Backend backend, const fs::path& dir, const json&
     return v;
 }
 
-// The CUDA runtime component: the sonames it provides, copied from a toolkit folder (symlinks resolved).
+// `to` becomes a copy of `from` (a hard link when both are on one file system), replaced atomically.
+void place_copy(const fs::path& from, const fs::path& to) {
+    const fs::path tmp = to.string() + ".tmp";
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    fs::create_hard_link(from, tmp, ec);
+    if (ec) fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
+    fs::rename(tmp, to);
+}
+
+// The CUDA runtime component: the sonames it provides, copied from a toolkit folder (symlinks resolved). The
+// package is a pure function of component.json (every file's name and sha256), so it is kept in `cache` under that
+// checksum and reused by every later build and every other build folder of this machine.
 manifest::ComponentPackage pack_component(const manifest::Component& c, const fs::path& from,
                                           const std::string& platform, const fs::path& out,
-                                          const std::string& base_url) {
+                                          const std::string& base_url, const fs::path& cache) {
     std::vector<PackEntry> entries;
     json cj = {{"component", c.name}, {"version", c.version}, {"files", json::array()}};
     for (const auto& soname : c.provides) {
+        if (!fs::exists(from / soname)) {
+            throw std::runtime_error(c.name + ": " + (from / soname).string() +
+                                     " is missing (set TSUKU_CUDA_RUNTIME_DIR, or TSUKU_PACK_CUDA_RUNTIME=off)");
+        }
         const fs::path src = fs::canonical(from / soname);
         cj["files"].push_back({{"path", soname}, {"sha256", install::sha256_file(src)}, {"size", fs::file_size(src)}});
         entries.push_back({soname, src, "", 0644});
@@ -167,7 +185,18 @@ manifest::ComponentPackage pack_component(const manifest::Component& c, const fs
     const std::string component_json = cj.dump(2) + "\n";
     entries.push_back({"component.json", {}, component_json, 0644});
     const fs::path package = out / (c.name + "-" + c.version + "-" + platform + ".tar.zst");
-    write_tar_zst(package, std::move(entries));
+    const fs::path cached =
+        cache.empty() ? fs::path() : cache / (install::sha256_hex("tar.zst v1\n" + component_json) + ".tar.zst");
+    if (!cached.empty() && fs::exists(cached)) {
+        place_copy(cached, package);
+        std::printf("make-release: %s  from the cache (%s)\n", package.filename().c_str(), cached.c_str());
+    } else {
+        write_tar_zst(package, std::move(entries));
+        if (!cached.empty()) {
+            fs::create_directories(cache);
+            place_copy(package, cached);
+        }
+    }
     std::printf("make-release: %s  %ju bytes\n", package.filename().c_str(),
                 static_cast<uintmax_t>(fs::file_size(package)));
     manifest::ComponentPackage pkg{artifact_for(package, base_url), {}};
@@ -194,7 +223,7 @@ std::string embed_source(const std::string& manifest_json) {
 
 int main(int argc, char** argv) {
     CLI::App app{"Build the release folder and its manifest from the real artefacts"};
-    std::string policy_path, version, llama_cpp, out_dir, base_url, embed_out, cuda_runtime_from;
+    std::string policy_path, version, llama_cpp, out_dir, base_url, embed_out, cuda_runtime_from, cache_dir;
     std::string platform = "linux-amd64";
     std::vector<std::string> variant_args, model_args;
     app.add_option("--policy", policy_path, "release/policy.json")->required()->check(CLI::ExistingFile);
@@ -207,6 +236,7 @@ int main(int argc, char** argv) {
     app.add_option("--base-url", base_url, "URL the release folder is served from")->required();
     app.add_option("--embed-out", embed_out, "write the C++ embed of manifest.json here");
     app.add_option("--cuda-runtime-from", cuda_runtime_from, "pack the cuda-runtime component from this folder");
+    app.add_option("--cache", cache_dir, "keep packed components here, by the checksum of their contents");
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -242,7 +272,7 @@ int main(int argc, char** argv) {
             c.version = it.value().at("version").get<std::string>();
             c.provides = it.value().at("provides").get<std::vector<std::string>>();
             if (!cuda_runtime_from.empty() && c.name.rfind("cuda-runtime", 0) == 0) {
-                c.platforms.emplace(platform, pack_component(c, cuda_runtime_from, platform, out_dir, base_url));
+                c.platforms.emplace(platform, pack_component(c, cuda_runtime_from, platform, out_dir, base_url, cache_dir));
             }
             m.components.emplace(c.name, std::move(c));
         }
