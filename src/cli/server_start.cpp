@@ -79,7 +79,8 @@ install::Consent make_consent(const Context&, const config::Config& cfg, bool as
     const bool allowed = assume_yes || cfg.allow_downloads();
     return [allowed](const std::string& what, uint64_t bytes, const std::string& url) {
         if (allowed) return true;
-        return ask_on_terminal("tsuku: download " + what + " — " + mib(bytes) + " in all — from " + url + "?").value_or(false);
+        return ask_on_terminal("tsuku: download " + what + " — " + mib(bytes) + " in all — from " + url + "?")
+            .value_or(false);
     };
 }
 
@@ -133,8 +134,8 @@ lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& reque
 
     auto prepare = [&](const std::string& name) {
         const Backend backend = *parse_backend(name);
-        const auto variant = install::ensure_variant(home, m, platform, backend, ctx.env, *progress,
-                                                     variant_options(report, consent));
+        const auto variant =
+            install::ensure_variant(home, m, platform, backend, ctx.env, *progress, variant_options(report, consent));
         // Chosen for this backend: a fallback from a GPU to the CPU gets a model that fits the CPU's memory.
         const auto model = model_for(ctx, cfg, backend, report, model_override);
         if (model.model) {

@@ -155,9 +155,9 @@ void install_components(const Home& home, const std::vector<ComponentPlan>& plan
             if (o.reinstall || !fs::exists(p.dir / "component.json")) {
                 InstallOptions io;
                 io.check = [&](const fs::path& staging) { verify_component(staging, c, *p.package, v.backend); };
-                install_package(lock, home, {manifest::artifact_url(*p.package, env), p.package->size,
-                                             p.package->sha256},
-                                p.dir, progress, io);
+                install_package(lock, home,
+                                {manifest::artifact_url(*p.package, env), p.package->size, p.package->sha256}, p.dir,
+                                progress, io);
             }
         }
         verify_component(p.dir, c, *p.package, v.backend, &verified);
@@ -181,10 +181,10 @@ void verify_variant(const fs::path& dir, const manifest::Variant& v, VerifiedFil
 
 void verify_component(const fs::path& dir, const manifest::Component& c, const manifest::ComponentPackage& pkg,
                       Backend for_backend, VerifiedFiles* verified) {
-    const auto listed = verify_tree(dir,
-                                    {"the installed component " + c.name, "component.json", pkg.component_json_sha256,
-                                     reinstall_fix(for_backend)},
-                                    verified);
+    const auto listed = verify_tree(
+        dir,
+        {"the installed component " + c.name, "component.json", pkg.component_json_sha256, reinstall_fix(for_backend)},
+        verified);
     for (const auto& so : c.provides) {
         if (!listed.count(so)) {
             throw UserError("the installed component " + c.name + " does not list " + so + ", which it must provide",
@@ -226,8 +226,9 @@ InstalledVariant ensure_variant(const Home& home, const manifest::Manifest& m, c
         network = network || needs_network(manifest::artifact_url(*p.package, env));
     }
     if (network && !(o.consent && o.consent(what, bytes, variant_url))) {
-        throw UserError("the " + name + " backend needs " + what + (bytes != v->artifact.size ? ", " + mib(bytes) + " in all" : "") +
-                            ", downloaded from " + variant_url,
+        throw UserError("the " + name + " backend needs " + what +
+                            (bytes != v->artifact.size ? ", " + mib(bytes) + " in all" : "") + ", downloaded from " +
+                            variant_url,
                         "run tsuku llm install --backend " + name +
                             " --yes, or allow downloads: tsuku config set llm.allow_downloads true");
     }

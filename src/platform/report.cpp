@@ -39,7 +39,9 @@ json verdict_json(const BackendVerdict& v) {
     for (const auto& r : v.runtime) {
         json rj = {{"soname", r.soname},
                    {"component", r.component},
-                   {"source", r.system_path ? "system" : r.packaged ? "package" : "missing"}};
+                   {"source", r.system_path ? "system"
+                              : r.packaged  ? "package"
+                                            : "missing"}};
         if (r.system_path) rj["path"] = *r.system_path;
         j["runtime"].push_back(rj);
     }
@@ -285,8 +287,8 @@ std::string to_text(const DetectionReport& r) {
             out << "\n";
         } else {
             for (size_t i = 0; i < v.reasons.size(); ++i) {
-                out << (i ? "               " : "  ") << reason_code(v.reasons[i].reason) << ": "
-                    << v.reasons[i].detail << "\n";
+                out << (i ? "               " : "  ") << reason_code(v.reasons[i].reason) << ": " << v.reasons[i].detail
+                    << "\n";
             }
             if (v.reasons.empty()) out << "\n";
         }

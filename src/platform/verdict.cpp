@@ -61,7 +61,8 @@ std::vector<RuntimeSource> check_runtime(const BackendRequirements& req, const S
     if (!missing.empty()) {
         const std::string detail = missing + " not found on this system, and this release has no package of " +
                                    components + " for it (install the runtime, e.g. NVIDIA's CUDA runtime packages)";
-        auto it = std::find_if(r.begin(), r.end(), [](const ReasonItem& i) { return i.reason == Reason::library_missing; });
+        auto it =
+            std::find_if(r.begin(), r.end(), [](const ReasonItem& i) { return i.reason == Reason::library_missing; });
         if (it != r.end()) {
             it->detail += "; " + detail;
         } else {

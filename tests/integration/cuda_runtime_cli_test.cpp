@@ -21,13 +21,16 @@ constexpr const char* kToolkit = "/usr/local/cuda-13.0";
 // argv run with the CUDA toolkit hidden (an empty tmpfs over its folder, in a private mount namespace), or as is
 // when this machine cannot make one (then `hidden` is false).
 std::vector<std::string> without_toolkit(std::vector<std::string> argv, bool& hidden) {
-    hidden = fs::exists(kToolkit) &&
-             tsuku::test::run_command({"/usr/bin/unshare", "--mount", "sh", "-c",
-                                       std::string("mount -t tmpfs none ") + kToolkit})
-                     .exit_code == 0;
+    hidden = fs::exists(kToolkit) && tsuku::test::run_command({"/usr/bin/unshare", "--mount", "sh", "-c",
+                                                               std::string("mount -t tmpfs none ") + kToolkit})
+                                             .exit_code == 0;
     if (!hidden) return argv;
-    std::vector<std::string> wrapped{"/usr/bin/unshare", "--mount", "sh", "-c",
-                                     std::string("mount -t tmpfs none ") + kToolkit + " && exec \"$@\"", "sh"};
+    std::vector<std::string> wrapped{"/usr/bin/unshare",
+                                     "--mount",
+                                     "sh",
+                                     "-c",
+                                     std::string("mount -t tmpfs none ") + kToolkit + " && exec \"$@\"",
+                                     "sh"};
     wrapped.insert(wrapped.end(), argv.begin(), argv.end());
     return wrapped;
 }
@@ -71,9 +74,9 @@ TEST_F(CudaRuntimeCli, DriverWithoutToolkitInstallsTheComponentAndLoadsIt) {
     // The server, launched as tsuku launches it (the component first on LD_LIBRARY_PATH), with the loader's trace.
     const fs::path server = variant_dir("cuda") / "tsuku-llm";
     const auto run = tsuku::test::run_command(
-        without_toolkit({server.string(), "serve", "--socket", (home / "s.sock").string(), "--model",
-                         tsuku::test::kTinyModel},
-                        hidden),
+        without_toolkit(
+            {server.string(), "serve", "--socket", (home / "s.sock").string(), "--model", tsuku::test::kTinyModel},
+            hidden),
         {{"LD_LIBRARY_PATH", component.string() + ":" + stub_dir.string()}, {"LD_DEBUG", "libs"}});
     EXPECT_EQ(run.exit_code, 78) << run.err.substr(run.err.size() > 4000 ? run.err.size() - 4000 : 0);
     for (const char* so : {"libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13"}) {

@@ -34,7 +34,8 @@ BackendVerdict cuda_verdict(const Fixture& f, const PlatformPolicy& policy) {
     DetectOptions o;
     o.system = f.system({});
     const auto report = detect(policy, o);  // static evidence only: the probes do not run on a sysroot
-    const auto probe = test::cuda_ok(13000, {test::cuda_device("NVIDIA GeForce RTX 4090", 8, 9, 24 * GiB, "0000:01:00.0")});
+    const auto probe =
+        test::cuda_ok(13000, {test::cuda_device("NVIDIA GeForce RTX 4090", 8, 9, 24 * GiB, "0000:01:00.0")});
     for (auto& v : evaluate_backends(policy, report.evidence, not_run_outcome(ProbeKind::vulkan), probe)) {
         if (v.backend == Backend::cuda) return v;
     }

@@ -169,8 +169,8 @@ void place_copy(const fs::path& from, const fs::path& to) {
 // package is a pure function of component.json (every file's name and sha256), so it is kept in `cache` under that
 // checksum and reused by every later build and every other build folder of this machine.
 manifest::ComponentPackage pack_component(const manifest::Component& c, const fs::path& from,
-                                          const std::string& platform, const fs::path& out,
-                                          const std::string& base_url, const fs::path& cache) {
+                                          const std::string& platform, const fs::path& out, const std::string& base_url,
+                                          const fs::path& cache) {
     std::vector<PackEntry> entries;
     json cj = {{"component", c.name}, {"version", c.version}, {"files", json::array()}};
     for (const auto& soname : c.provides) {
@@ -272,7 +272,8 @@ int main(int argc, char** argv) {
             c.version = it.value().at("version").get<std::string>();
             c.provides = it.value().at("provides").get<std::vector<std::string>>();
             if (!cuda_runtime_from.empty() && c.name.rfind("cuda-runtime", 0) == 0) {
-                c.platforms.emplace(platform, pack_component(c, cuda_runtime_from, platform, out_dir, base_url, cache_dir));
+                c.platforms.emplace(platform,
+                                    pack_component(c, cuda_runtime_from, platform, out_dir, base_url, cache_dir));
             }
             m.components.emplace(c.name, std::move(c));
         }
