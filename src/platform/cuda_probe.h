@@ -11,6 +11,9 @@
 
 namespace tsuku::platform {
 
+// The CUresult codes detection decides on (cuda.h); kCudaCodes in cuda_probe.cpp names these and the others.
+enum class CudaError : int { stub_library = 34, requires_newer_driver = 36, no_device = 100 };
+
 CudaProbeResult run_cuda_probe(const std::optional<std::string>& library, const StageFn& stage);
 
 // Names and meanings of the CUresult codes detection cares about, for when the driver cannot describe its own

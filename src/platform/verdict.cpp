@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "platform/cuda_probe.h"
 #include "platform/dotted_version.h"
 #include "platform/nvidia_driver_table.h"
 
@@ -93,32 +94,14 @@ void probe_failure(const ProbeOutcome& p, Reasons& r) {
     }
 }
 
-BackendVerdict evaluate_cuda(const BackendRequirements& req, const StaticEvidence& ev, const ProbeOutcome& probe) {
-    BackendVerdict v;
-    v.backend = Backend::cuda;
-    Reasons libs, runtime, statics;
-    check_libraries(req, ev, libs);
-    if (has(libs, Reason::library_missing)) {
-        // A toolkit on the machine is a common source of hope; say plainly that it is not a driver.
-        for (const auto& [soname, loc] : ev.libraries) {
-            if (soname.starts_with("libcudart.so") && loc.path) {
-                libs.front().detail += "; the CUDA toolkit's runtime (" + *loc.path + ") is not a driver";
-                break;
-            }
-        }
-    }
-    v.runtime = check_runtime(req, ev, libs);
-
-    const auto* cuda = probe.ok() ? &*probe.cuda : nullptr;
-    const bool proven = cuda && !cuda->devices.empty();
+// Static evidence: hardware and driver. A probe that sees devices outranks sysfs (WSL has no PCI GPU at all).
+Reasons cuda_static_reasons(const BackendRequirements& req, const StaticEvidence& ev, bool proven) {
+    Reasons statics;
     std::vector<const PciGpu*> nvidia;
     for (const auto& g : ev.gpus) {
         if (g.vendor == GpuVendor::nvidia) nvidia.push_back(&g);
     }
     const KernelDriver* kernel = find_driver(ev.drivers, "nvidia");
-    const auto need_cuda = version(req.cuda_driver);
-
-    // Static: hardware and driver. A probe that sees devices outranks sysfs (WSL has no PCI GPU at all).
     if (!proven) {
         if (nvidia.empty() && !ev.os.wsl_gpu) {
             add(statics, Reason::no_hardware, "no NVIDIA GPU on the PCI bus");
@@ -147,6 +130,7 @@ BackendVerdict evaluate_cuda(const BackendRequirements& req, const StaticEvidenc
             }
         }
     }
+    const auto need_cuda = version(req.cuda_driver);
     if (kernel && kernel->version && need_cuda) {
         const auto have = DottedVersion::parse(*kernel->version);
         const CudaDriverRow* row = minimum_driver_row(*need_cuda);
@@ -158,19 +142,24 @@ BackendVerdict evaluate_cuda(const BackendRequirements& req, const StaticEvidenc
                     std::string(row->min_driver) + " or newer");
         }
     }
+    return statics;
+}
 
-    // Runtime: what the driver API said.
+// Runtime: what the driver API said (or why the probe could not ask it).
+Reasons cuda_probe_reasons(const BackendRequirements& req, const ProbeOutcome& probe, const Reasons& statics) {
+    Reasons runtime;
+    const auto* cuda = probe.ok() ? &*probe.cuda : nullptr;
     if (probe.completed() && probe.api_error()) {
         const ProbeError& e = *probe.api_error();
-        const int code = static_cast<int>(e.code.value_or(0));
+        const auto code = static_cast<CudaError>(e.code.value_or(0));
         const std::string said = e.stage + ": " + e.code_name + ": " + e.message;
-        if (code == 34) {
+        if (code == CudaError::stub_library) {
             add(runtime, Reason::library_missing,
                 probe.cuda->library + " is the CUDA toolkit's stub, not the NVIDIA driver's libcuda.so.1 (" + said +
                     ")");
-        } else if (code == 36) {
+        } else if (code == CudaError::requires_newer_driver) {
             add(runtime, Reason::driver_too_old, said);
-        } else if (code == 100) {
+        } else if (code == CudaError::no_device) {
             add(runtime, Reason::no_device, said);
         } else {
             probe_failure(probe, runtime);
@@ -178,6 +167,7 @@ BackendVerdict evaluate_cuda(const BackendRequirements& req, const StaticEvidenc
     } else if (!probe.completed() && probe.status != ProbeOutcome::Status::not_run) {
         probe_failure(probe, runtime);
     } else if (cuda) {
+        const auto need_cuda = version(req.cuda_driver);
         if (cuda->driver_version && need_cuda) {
             const DottedVersion have = cuda_version_from_int(*cuda->driver_version);
             if (have < *need_cuda && !has(statics, Reason::driver_too_old)) {
@@ -204,7 +194,54 @@ BackendVerdict evaluate_cuda(const BackendRequirements& req, const StaticEvidenc
             }
         }
     }
+    return runtime;
+}
 
+// What speaks for a backend the probe proved: its usable devices, the driver, the library; the best device's memory.
+void add_cuda_evidence(BackendVerdict& v, const BackendRequirements& req, const CudaProbeResult& cuda,
+                       const KernelDriver* kernel) {
+    const auto min_cc = version(req.min_compute_capability);
+    const CudaDevice* best = nullptr;
+    for (const auto& d : cuda.devices) {
+        const DottedVersion cc({static_cast<unsigned>(d.cc_major), static_cast<unsigned>(d.cc_minor)});
+        if (min_cc && cc < *min_cc) continue;
+        if (!best || d.total_bytes > best->total_bytes) best = &d;
+        v.evidence.push_back(d.name + " (compute capability " + d.compute_capability() + ", " +
+                             format_bytes(d.total_bytes) +
+                             (d.free_bytes ? ", " + format_bytes(*d.free_bytes) + " free" : "") + ")");
+    }
+    if (cuda.driver_version) {
+        v.evidence.push_back("driver supports CUDA " + cuda_version_from_int(*cuda.driver_version).str() +
+                             (kernel && kernel->version ? " (NVIDIA " + *kernel->version + ")" : ""));
+    }
+    v.evidence.push_back("libcuda: " + cuda.library);
+    if (best && v.viable) {
+        v.device_memory_bytes = best->total_bytes;
+        v.device_free_bytes = best->free_bytes;
+    }
+}
+
+BackendVerdict evaluate_cuda(const BackendRequirements& req, const StaticEvidence& ev, const ProbeOutcome& probe) {
+    BackendVerdict v;
+    v.backend = Backend::cuda;
+    Reasons libs;
+    check_libraries(req, ev, libs);
+    if (has(libs, Reason::library_missing)) {
+        // A toolkit on the machine is a common source of hope; say plainly that it is not a driver.
+        for (const auto& [soname, loc] : ev.libraries) {
+            if (soname.starts_with("libcudart.so") && loc.path) {
+                libs.front().detail += "; the CUDA toolkit's runtime (" + *loc.path + ") is not a driver";
+                break;
+            }
+        }
+    }
+    v.runtime = check_runtime(req, ev, libs);
+    const auto* cuda = probe.ok() ? &*probe.cuda : nullptr;
+    const bool proven = cuda && !cuda->devices.empty();
+    const Reasons statics = cuda_static_reasons(req, ev, proven);
+    const Reasons runtime = cuda_probe_reasons(req, probe, statics);
+
+    // Libraries first, then what the driver said, then the static evidence.
     v.reasons = libs;
     v.reasons.insert(v.reasons.end(), runtime.begin(), runtime.end());
     v.reasons.insert(v.reasons.end(), statics.begin(), statics.end());
@@ -212,27 +249,7 @@ BackendVerdict evaluate_cuda(const BackendRequirements& req, const StaticEvidenc
         add(v.reasons, Reason::unprobed, probe.cause);
     }
     v.viable = v.reasons.empty() && proven;
-    if (proven) {
-        const auto min_cc = version(req.min_compute_capability);
-        const CudaDevice* best = nullptr;
-        for (const auto& d : cuda->devices) {
-            const DottedVersion cc({static_cast<unsigned>(d.cc_major), static_cast<unsigned>(d.cc_minor)});
-            if (min_cc && cc < *min_cc) continue;
-            if (!best || d.total_bytes > best->total_bytes) best = &d;
-            v.evidence.push_back(d.name + " (compute capability " + d.compute_capability() + ", " +
-                                 format_bytes(d.total_bytes) +
-                                 (d.free_bytes ? ", " + format_bytes(*d.free_bytes) + " free" : "") + ")");
-        }
-        if (cuda->driver_version) {
-            v.evidence.push_back("driver supports CUDA " + cuda_version_from_int(*cuda->driver_version).str() +
-                                 (kernel && kernel->version ? " (NVIDIA " + *kernel->version + ")" : ""));
-        }
-        v.evidence.push_back("libcuda: " + cuda->library);
-        if (best && v.viable) {
-            v.device_memory_bytes = best->total_bytes;
-            v.device_free_bytes = best->free_bytes;
-        }
-    }
+    if (proven) add_cuda_evidence(v, req, *cuda, find_driver(ev.drivers, "nvidia"));
     return v;
 }
 
