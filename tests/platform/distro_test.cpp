@@ -1,4 +1,4 @@
-// Detection on fixture systems of every distribution family and hardware shape of DESIGN 5: each asserts the
+// Detection on fixture systems of every distribution family and hardware shape of docs/design.md §8: each asserts the
 // verdicts (with their reasons) and the chain. Probe outputs are canned — what the real probe prints on such a
 // machine — except where the test is about a probe that did not run (--sysroot).
 #include <gtest/gtest.h>
