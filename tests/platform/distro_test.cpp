@@ -9,10 +9,7 @@
 
 using namespace tsuku;
 using namespace tsuku::platform;
-using tsuku::test::chain;
-using tsuku::test::Fixture;
-using tsuku::test::GiB;
-using tsuku::test::reasons;
+using namespace tsuku::test;  // Fixture, chain, reasons, canned probe outcomes
 
 namespace {
 
