@@ -22,6 +22,6 @@ for m in "${models[@]}"; do
     runner=${pair%%:*}; json=${pair#*:}
     gen=$(json_field "$json" gen_tps)
     printf '%-6s %-22s %10.1f %10.1f %12.2f\n' "$(model_label "$m")" "$runner" "$(json_field "$json" prompt_tps)" \
-      "$gen" "$(echo "$gen $base" | awk '{ printf "%.2f", $2 > 0 ? $1 / $2 : 0 }')"
+      "$gen" "$(echo "$gen $base" | awk '{ printf "%.2f", ($2 > 0 ? $1 / $2 : 0) }')"
   done
 done
