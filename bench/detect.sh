@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Wall time of `tsuku llm detect`: cold (probes run: --refresh) and warm (cache hit), median of N runs each, next
 # to `tsuku --version` (the process start-up floor every tsuku command pays) and the time spent inside detection
-# itself (the report's detect_us). Targets (DESIGN 6): warm < 20 ms, cold < 1 s.
+# itself (the report's detect_us). Targets (docs/design.md §9): warm < 20 ms, cold < 1 s.
 #   bench/detect.sh [path/to/tsuku] [runs]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -12,6 +12,7 @@
 #   TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1 bench/peer.sh --backend vulkan --shape tiny
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/common.sh"
 build=$root/build model="" shape=0.5b type=q8_0 backend=cpu threads=2 words=100 gen=64 runs=5 json_out=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,16 +29,7 @@ case "$backend" in cpu) gpu=false ;; vulkan) gpu=vulkan ;; cuda) gpu=cuda ;;
 for exe in "$build/bin/server-tokens" "$build/bin/bare-decode-$backend" "$build/variants/$backend/tsuku-llm"; do
   [ -x "$exe" ] || { echo "peer.sh: $exe is missing: ninja -C $build server-tokens bare-decode-$backend" >&2; exit 1; }
 done
-if [ -z "$model" ]; then
-  model=$build/models/tsuku-synthetic-$shape-$type.gguf
-  if [ ! -f "$model" ]; then
-    deps=$(sed -n 's/^TSUKU_DEPS_DIR:[A-Z]*=//p' "$build/CMakeCache.txt")
-    [ -n "$deps" ] || deps=$build/deps
-    "$build/bin/gguf-gen" --vocab "$deps/llama-src/models/ggml-vocab-qwen2.gguf" \
-      --template "$deps/llama-src/models/templates/Qwen-Qwen2.5-7B-Instruct.jinja" \
-      --shape "$shape" --type "$type" -o "$model" >&2
-  fi
-fi
+[ -n "$model" ] || model=$(synthetic_model "$build" "$shape" "$type")
 peer_dir=$("$root/bench/peer/install.sh")
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""System figures of DESIGN 6 in one run, printed as a table and as JSON (bench/system.sh is the entry point).
+"""System figures of docs/design.md §9 in one run, printed as a table and as JSON (bench/system.sh is the entry point).
 
   detection   `tsuku llm detect` wall time, warm (cache hit) and cold (--refresh: the isolated probes run), medians,
               next to `tsuku --version` (the process start-up floor)

@@ -1,4 +1,4 @@
-// Why a variant's backend cannot run: the closed set of reason codes of DESIGN.md 3.1. Extend deliberately: the
+// Why a variant's backend cannot run: the closed set of reason codes of docs/design.md §4.2. Extend deliberately: the
 // supervisor, the failure memory and the user's messages all read this one table.
 #pragma once
 

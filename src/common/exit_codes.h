@@ -1,5 +1,5 @@
-// Exit codes: one table for both programs. The server's values are sysexits(3) codes and form the start-up
-// contract of DESIGN.md 3.1; only `backend_unavailable` (78) makes the supervisor fall back to another backend.
+// Exit codes: one table for both programs (docs/design.md §4.1). The server's values are sysexits(3) codes and form
+// the start-up contract (§4.2); only `backend_unavailable` (78) makes the supervisor fall back to another backend.
 #pragma once
 
 #include <array>

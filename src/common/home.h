@@ -1,4 +1,4 @@
-// The $TSUKU_HOME layout of DESIGN.md 3.4. Every path the programs use under the home comes from here.
+// The $TSUKU_HOME layout of docs/design.md §4.5. Every path the programs use under the home comes from here.
 #pragma once
 
 #include <filesystem>

@@ -1,4 +1,4 @@
-// The newline-delimited JSON events the server writes to its --notify-fd (DESIGN.md 3.1):
+// The newline-delimited JSON events the server writes to its --notify-fd (docs/design.md §4.2):
 //   {"event":"ready","pid":…,"socket":…,"backend":…,"model":…}
 //   {"event":"failed","code":"backend_unavailable","backend":…,"reason":…,"detail":…}
 //   {"event":"backend_ok","backend":…}   the backend check passed: what fails after this is not the backend's fault

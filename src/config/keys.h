@@ -1,4 +1,4 @@
-// The one table of config keys (DESIGN.md 3.5). get, set, unset, list and the typed accessors all read it, so a
+// The one table of config keys (docs/design.md §4.7). get, set, unset, list and the typed accessors all read it, so a
 // key can never be settable but not gettable, and every valid-values message comes from the same validator.
 #pragma once
 

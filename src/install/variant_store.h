@@ -1,7 +1,7 @@
-// Installed variants: tools/tsuku-llm/<version>/<backend>/ (DESIGN 3.4). A variant is verified before every launch:
-// its variant.json must have the checksum compiled into tsuku, and every file it lists must have the checksum
-// variant.json gives; an unlisted library (which ggml would load) is refused too. A mismatch is an error that offers
-// a reinstall, never a launch.
+// Installed variants: tools/tsuku-llm/<version>/<backend>/ (docs/design.md §4.5). A variant is verified before every
+// launch: its variant.json must have the checksum compiled into tsuku, and every file it lists must have the
+// checksum variant.json gives; an unlisted library (which ggml would load) is refused too. A mismatch is an error
+// that offers a reinstall, never a launch.
 #pragma once
 
 #include <cstdint>

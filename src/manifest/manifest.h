@@ -1,5 +1,5 @@
-// The release manifest (DESIGN.md 3.3): which variants, components and models exist, where to fetch them and their
-// checksums. tsuku only ever uses the copy compiled into it (embedded_manifest()); a cache is never trusted.
+// The release manifest (docs/design.md §4.4): which variants, components and models exist, where to fetch them and
+// their checksums. tsuku only ever uses the copy compiled into it (embedded_manifest()); a cache is never trusted.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// A strict reader of GGUF headers: checks a model file before llama.cpp sees it (DESIGN.md 7). It reads the
+// A strict reader of GGUF headers: checks a model file before llama.cpp sees it (docs/design.md §7). It reads the
 // metadata and tensor table, bounds every count and length, and proves every tensor's data lies inside the file.
 // It never reads tensor data.
 #pragma once

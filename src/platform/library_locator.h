@@ -27,7 +27,7 @@ struct LibraryDir {
     std::string_view label;
 };
 
-// DESIGN 4.3: the distribution paths, in the order they are tried.
+// docs/design.md §5.2: the distribution paths, in the order they are tried.
 inline constexpr std::array<LibraryDir, 17> kDistributionLibraryDirs{{
     {"/usr/lib/" TSUKU_MULTIARCH, "Debian/Ubuntu multiarch"},
     {"/lib/" TSUKU_MULTIARCH, "Debian/Ubuntu multiarch"},

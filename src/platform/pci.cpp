@@ -14,7 +14,8 @@ struct VendorRow {
     GpuVendor vendor;
 };
 
-// The vendors of DESIGN 4.1 and the display devices that commonly sit beside them (server BMCs, virtual machines).
+// The vendors of docs/design.md §5.1 and the display devices that commonly sit beside them (server BMCs, virtual
+// machines).
 constexpr std::array<VendorRow, 10> kVendors{{
     {0x10de, "nvidia", GpuVendor::nvidia},
     {0x1002, "amd", GpuVendor::amd},

@@ -27,7 +27,7 @@ struct PciGpu {
     std::optional<uint64_t> vram_bytes;  // where the driver says (amdgpu's mem_info_vram_total)
 };
 
-// Display classes of DESIGN 4.1: the top 16 bits of the PCI class (0x0300, 0x0302, 0x0380).
+// Display classes of docs/design.md §5.1: the top 16 bits of the PCI class (0x0300, 0x0302, 0x0380).
 bool is_display_class(uint32_t class_code);
 std::string_view vendor_name(uint16_t vendor_id);
 GpuVendor vendor_of(uint16_t vendor_id);

@@ -1,5 +1,5 @@
 // What each backend variant needs from the machine, and the platform's order of preference. The manifest
-// (DESIGN 3.3: platforms.<key>.{default, prefer, variants.<b>.requires}) supplies these; until it does,
+// (docs/design.md §4.4: platforms.<key>.{default, prefer, variants.<b>.requires}) supplies these; until it does,
 // builtin_linux_policy() holds the same values. Detection takes a PlatformPolicy as its input.
 #pragma once
 
@@ -36,7 +36,7 @@ struct PlatformPolicy {
     std::vector<std::string> optional_libraries;
 };
 
-// DESIGN 3.3's linux-amd64 values: prefer cuda, vulkan, cpu; default cpu.
+// The linux-amd64 values of release/policy.json (docs/design.md §4.4): prefer cuda, vulkan, cpu; default cpu.
 PlatformPolicy builtin_linux_policy();
 
 // Every backend the policy speaks of, in preference order, the default last.

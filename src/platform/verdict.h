@@ -1,6 +1,7 @@
-// Per-backend verdicts and the chain. Policy (DESIGN 4): a backend is viable only with evidence that it will run —
-// hardware, driver, loader library and a usable device reported by its functional probe. A CPU-type Vulkan device
-// is not an accelerator. cpu is always viable. The chain is `prefer` filtered by viability, `default` last.
+// Per-backend verdicts and the chain. Policy (docs/design.md §5.3): a backend is viable only with evidence that it
+// will run — hardware, driver, loader library and a usable device reported by its functional probe. A CPU-type
+// Vulkan device is not an accelerator. cpu is always viable. The chain is `prefer` filtered by viability, `default`
+// last.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
-// Which model to serve, from the memory the chosen backend really has free (DESIGN 3.3, issue 7). Chosen again for
-// every backend the supervisor tries, so a fallback from a GPU to the CPU gets a model sized for the CPU.
+// Which model to serve, from the memory the chosen backend really has free (docs/design.md §5.4, issue 7). Chosen
+// again for every backend the supervisor tries, so a fallback from a GPU to the CPU gets a model sized for the CPU.
 //
 // llm.model = auto: the largest manifest model that fits the budget (free memory minus a safety margin) among the
 // models present on this machine (downloaded, or local like the built-in synthetic default); the best fitting model

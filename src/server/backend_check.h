@@ -1,4 +1,4 @@
-// The backend check of the start-up contract (DESIGN.md 3.1): load the ggml backends shipped next to the server
+// The backend check of the start-up contract (docs/design.md §4.2): load the ggml backends shipped next to the server
 // and prove the variant's compiled-in backend yields at least one usable device. ggml skips a backend library whose
 // dependencies are missing *silently*, so on failure we dlopen it ourselves to recover the loader's own words.
 #pragma once

@@ -1,4 +1,4 @@
-// The gRPC InferenceService (DESIGN.md 3.2) over one Engine. One request generates at a time; a bounded number
+// The gRPC InferenceService (docs/design.md §4.3) over one Engine. One request generates at a time; a bounded number
 // wait behind it in arrival order (RequestQueue); a client that goes away cancels its request, waiting or running.
 #pragma once
 

@@ -1,4 +1,4 @@
-// `tsuku-llm serve`: the start-up contract of DESIGN.md 3.1, in this order:
+// `tsuku-llm serve`: the start-up contract of docs/design.md §4.2, in this order:
 //   backend check (78) -> model check (66/65; with --model-sha256 the checksum too) -> socket lock (73)
 //   -> load model (65) -> bind 0600 (73)
 //   -> `ready` event -> serve until Shutdown / idle timeout / SIGTERM -> remove the socket -> exit 0.

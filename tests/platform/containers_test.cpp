@@ -11,10 +11,7 @@
 
 using namespace tsuku;
 using namespace tsuku::platform;
-using tsuku::test::chain;
-using tsuku::test::Fixture;
-using tsuku::test::GiB;
-using tsuku::test::reasons;
+using namespace tsuku::test;  // Fixture, chain, reasons, canned probe outcomes
 
 namespace {
 
@@ -33,15 +30,7 @@ Run detect_on(const Fixture& f, std::map<std::string, std::string> env, std::opt
     DetectOptions o;
     o.system = f.system(std::move(env));
     if (affinity) o.system.affinity = [affinity] { return affinity; };
-    o.probe_runner = [&](const std::vector<ProbeRequest>& requests) {
-        run.requests = requests;
-        std::vector<ProbeOutcome> out;
-        for (const auto& r : requests) {
-            const auto& canned = r.kind == ProbeKind::vulkan ? vulkan : cuda;
-            out.push_back(canned ? *canned : not_run_outcome(r.kind, "test: no canned result"));
-        }
-        return out;
-    };
+    o.probe_runner = test::canned_probes(std::move(vulkan), std::move(cuda), &run.requests);
     run.report = detect(builtin_linux_policy(), o);
     return run;
 }

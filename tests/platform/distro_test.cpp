@@ -1,4 +1,4 @@
-// Detection on fixture systems of every distribution family and hardware shape of DESIGN 5: each asserts the
+// Detection on fixture systems of every distribution family and hardware shape of docs/design.md §8: each asserts the
 // verdicts (with their reasons) and the chain. Probe outputs are canned — what the real probe prints on such a
 // machine — except where the test is about a probe that did not run (--sysroot).
 #include <gtest/gtest.h>
@@ -9,10 +9,7 @@
 
 using namespace tsuku;
 using namespace tsuku::platform;
-using tsuku::test::chain;
-using tsuku::test::Fixture;
-using tsuku::test::GiB;
-using tsuku::test::reasons;
+using namespace tsuku::test;  // Fixture, chain, reasons, canned probe outcomes
 
 namespace {
 
@@ -30,15 +27,7 @@ Run detect_on(const Fixture& f, std::map<std::string, std::string> env, std::opt
     DetectOptions o;
     o.system = f.system(std::move(env));
     o.forced = forced;
-    o.probe_runner = [&](const std::vector<ProbeRequest>& requests) {
-        run.requests = requests;
-        std::vector<ProbeOutcome> out;
-        for (const auto& r : requests) {
-            const auto& canned = r.kind == ProbeKind::vulkan ? vulkan : cuda;
-            out.push_back(canned ? *canned : not_run_outcome(r.kind, "test: no canned result"));
-        }
-        return out;
-    };
+    o.probe_runner = test::canned_probes(std::move(vulkan), std::move(cuda), &run.requests);
     run.report = detect(builtin_linux_policy(), o);
     return run;
 }
@@ -474,15 +463,9 @@ TEST(Policy, PreferOrderAndRequirementsComeFromThePolicy) {
     policy.requirements[Backend::vulkan].vulkan_api = "1.5";
     DetectOptions o;
     o.system = f.system();
-    o.probe_runner = [](const std::vector<ProbeRequest>& rs) {
-        std::vector<ProbeOutcome> out;
-        for (const auto& r : rs) {
-            out.push_back(r.kind == ProbeKind::vulkan
-                              ? test::vulkan_ok({test::vk_device("RTX", "discrete_gpu", 0x10de, "1.4.312", 24 * GiB)})
-                              : test::cuda_ok(13000, {test::cuda_device("RTX", 8, 9, 24 * GiB, "0000:01:00.0")}));
-        }
-        return out;
-    };
+    o.probe_runner =
+        test::canned_probes(test::vulkan_ok({test::vk_device("RTX", "discrete_gpu", 0x10de, "1.4.312", 24 * GiB)}),
+                            test::cuda_ok(13000, {test::cuda_device("RTX", 8, 9, 24 * GiB, "0000:01:00.0")}));
     auto r = detect(policy, o);
     EXPECT_EQ(chain(r), (V{"cuda", "cpu"}));
     EXPECT_EQ(reasons(r, Backend::vulkan), (V{"driver_too_old"}));

@@ -192,4 +192,18 @@ platform::ProbeOutcome cuda_ok(int driver_version, std::vector<platform::CudaDev
     return o;
 }
 
+platform::ProbeRunnerFn canned_probes(std::optional<platform::ProbeOutcome> vulkan,
+                                      std::optional<platform::ProbeOutcome> cuda,
+                                      std::vector<platform::ProbeRequest>* asked) {
+    return [vulkan = std::move(vulkan), cuda = std::move(cuda), asked](const std::vector<platform::ProbeRequest>& rs) {
+        if (asked) *asked = rs;
+        std::vector<platform::ProbeOutcome> out;
+        for (const auto& r : rs) {
+            const auto& canned = r.kind == platform::ProbeKind::vulkan ? vulkan : cuda;
+            out.push_back(canned ? *canned : platform::not_run_outcome(r.kind, "test: no canned result"));
+        }
+        return out;
+    };
+}
+
 }  // namespace tsuku::test

@@ -67,6 +67,13 @@ platform::VulkanDevice vk_device(const std::string& name, const std::string& typ
 platform::CudaDevice cuda_device(const std::string& name, int major, int minor, uint64_t total_bytes,
                                  const std::string& bus);
 
+// A probe runner that answers each request with its canned outcome (nullopt: that probe is not expected to be
+// asked, and answers "not run") and records the requests in `asked` when given, so a test can check what
+// detection asked the probes to do.
+platform::ProbeRunnerFn canned_probes(std::optional<platform::ProbeOutcome> vulkan,
+                                      std::optional<platform::ProbeOutcome> cuda,
+                                      std::vector<platform::ProbeRequest>* asked = nullptr);
+
 inline constexpr uint64_t GiB = uint64_t{1} << 30;
 
 // The chain and one backend's reason codes of a report, as names (for EXPECT_EQ with a vector literal).
