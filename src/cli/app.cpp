@@ -113,7 +113,7 @@ int run(App& app, int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.root.exit(e) == 0 ? 0 : to_int(ExitCode::usage);
     } catch (const UserError& e) {
-        std::fprintf(stderr, "error: %s\n  fix: %s\n", e.what(), e.fix().c_str());
+        print_problem("error: ", e.what(), e.fix());
         return to_int(e.code());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: internal: %s\n", e.what());

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "cli/app.h"
+#include "common/error.h"
 
 namespace {
 
@@ -31,15 +32,15 @@ int run_full(int argc, char** argv) {
     const auto lib = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "libtsuku-cli.so";
     void* handle = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
-        std::fprintf(stderr, "error: cannot load %s: %s\n  fix: reinstall tsuku (the library belongs beside it)\n",
-                     lib.c_str(), dlerror());
-        return 70;
+        tsuku::print_problem("error: ", "cannot load " + lib.string() + ": " + dlerror(),
+                             "reinstall tsuku (the library belongs beside it)");
+        return tsuku::to_int(tsuku::ExitCode::internal);
     }
     using Entry = int (*)(int, char**);
     auto entry = reinterpret_cast<Entry>(dlsym(handle, "tsuku_cli_main"));
     if (!entry) {
-        std::fprintf(stderr, "error: %s has no tsuku_cli_main\n  fix: reinstall tsuku\n", lib.c_str());
-        return 70;
+        tsuku::print_problem("error: ", lib.string() + " has no tsuku_cli_main", "reinstall tsuku");
+        return tsuku::to_int(tsuku::ExitCode::internal);
     }
     return entry(argc, argv);
 }

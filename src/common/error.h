@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "common/exit_codes.h"
 
@@ -21,6 +22,10 @@ private:
     std::string fix_;
     ExitCode code_;
 };
+
+// The one way a problem and its fix reach stderr: "<prefix><problem>\n  fix: <fix>\n". `prefix` says who speaks:
+// "error: " for tsuku, "tsuku-llm: " for the server (whose stderr lands in the server log).
+void print_problem(std::string_view prefix, std::string_view problem, std::string_view fix);
 
 // strerror(errno) as a string, for messages.
 std::string errno_text(int err);

@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
         so.library_dir = executable_dir();
         return server::serve(so);
     } catch (const UserError& e) {
-        std::fprintf(stderr, "tsuku-llm: %s\n  fix: %s\n", e.what(), e.fix().c_str());
+        print_problem("tsuku-llm: ", e.what(), e.fix());
         return to_int(e.code());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "tsuku-llm: internal error: %s\n", e.what());

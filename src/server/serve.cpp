@@ -35,7 +35,7 @@ namespace {
 constexpr std::chrono::seconds kDrainLimit(10);
 
 int fail_start(ExitCode code, const std::string& problem, const std::string& fix) {
-    std::fprintf(stderr, "tsuku-llm: %s\n  fix: %s\n", problem.c_str(), fix.c_str());
+    print_problem("tsuku-llm: ", problem, fix);
     return to_int(code);
 }
 
