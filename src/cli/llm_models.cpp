@@ -1,5 +1,6 @@
 // tsuku llm models [--json]: every manifest model and every .gguf under models/ — installed or not, its size, the
 // memory it needs, whether it fits each backend this machine can run now, and which one the server serves.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -104,8 +105,10 @@ void run(Context& ctx, bool json) {
     } else {
         ctx.out << "serving: no server is running\n";
     }
-    ctx.out << "local: copied from the release folder at first use, no download. Get one: tsuku llm install --model "
-               "NAME; remove one: tsuku llm uninstall --model NAME\n";
+    if (std::any_of(models.begin(), models.end(), [](const ModelEntry& e) { return e.offline && !e.installed; })) {
+        ctx.out << "local: in the release folder, copied into models/ at first use without a download\n";
+    }
+    ctx.out << "get one: tsuku llm install --model NAME; remove one: tsuku llm uninstall --model NAME\n";
 }
 
 }  // namespace
