@@ -28,8 +28,10 @@ std::vector<ModelEntry> model_inventory(const Home& home, const manifest::Manife
                                         const std::optional<ServingModel>& serving, const Environment& env) {
     std::vector<ModelEntry> out;
     auto is_serving = [&](const fs::path& p) {
-        return serving && !serving->model_path.empty() && serving->model_path == p;
+        std::error_code ec;  // the same file, however its path is spelled
+        return serving && !serving->model_path.empty() && fs::equivalent(serving->model_path, p, ec);
     };
+
     for (const auto* mo : resolve::ranked_models(m)) {
         ModelEntry e;
         e.name = mo->name;

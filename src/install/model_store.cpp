@@ -128,8 +128,13 @@ void remove_model_file(const Home& home, const fs::path& file) {
 std::vector<fs::path> prune_models(const Home& home, const std::set<fs::path>& keep) {
     std::vector<fs::path> removed;
     const auto lock = InstallLock::acquire(home);
+    // The same file, however its path is spelled (a relative TSUKU_HOME, a symlink, a hard link).
+    auto kept = [&](const fs::path& f) {
+        std::error_code ec;
+        return std::any_of(keep.begin(), keep.end(), [&](const fs::path& k) { return fs::equivalent(f, k, ec); });
+    };
     for (const auto& f : model_files(home)) {
-        if (keep.count(f)) continue;
+        if (kept(f)) continue;
         remove_locked(home, f);
         removed.push_back(f);
     }
