@@ -79,7 +79,7 @@ void run(Context& ctx, bool json) {
 
     size_t width = 5;
     for (const auto& e : models) width = std::max(width, e.name.size());
-    ctx.out << pad("MODEL", width) << pad("SIZE", 10) << pad("NEEDS", 10) << pad("INSTALLED", 10) << "FITS\n";
+    ctx.out << pad("MODEL", width + 1) << pad("SIZE", 10) << pad("NEEDS", 10) << pad("INSTALLED", 10) << "FITS\n";
     for (const auto& e : models) {
         std::string fit;
         for (const auto& r : rooms) {
@@ -91,7 +91,7 @@ void run(Context& ctx, bool json) {
         if (!e.manifest) notes += "  not in the manifest";
         if (e.serving) notes += "  serving" + (serving->backend.empty() ? "" : " on " + serving->backend);
         if (!e.problem.empty()) notes += "  needs unknown: " + e.problem;
-        ctx.out << pad(e.name, width) << pad(resolve::format_mib(e.size_bytes), 10)
+        ctx.out << pad(e.name, width + 1) << pad(resolve::format_mib(e.size_bytes), 10)
                 << pad(e.need_ram ? resolve::format_mib(*e.need_ram) : "?", 10) << pad(installed, 10)
                 << (fit.empty() ? "none" : fit) << notes << "\n";
     }
