@@ -184,7 +184,7 @@ TEST_F(ModelsCli, ModelsListsManifestModelsAndFilesWithFitAndServing) {
     EXPECT_NE(r.out.find("not in the manifest"), std::string::npos) << r.out;
 
     const auto help = tsuku({"llm", "--help"});
-    EXPECT_NE(help.out.find("models"), std::string::npos) << help.out;
+    EXPECT_NE(help.out.find("\n  models "), std::string::npos) << help.out;
 }
 
 TEST_F(ModelsCli, UninstallModelIsRefusedWhileServingAndRemovesItAfterAStop) {
