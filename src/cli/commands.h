@@ -15,6 +15,8 @@ void add_llm_detect(CLI::App& llm, Context& ctx);
 void add_probe_command(CLI::App& app, Context& ctx);
 void add_llm_manifest(CLI::App& llm, Context& ctx);
 void add_llm_install(CLI::App& llm, Context& ctx);  // install, uninstall, prune
+// tsuku llm models: the manifest's models and the files under models/, installed or not, and which one serves.
+void add_llm_models(CLI::App& llm, Context& ctx);
 // tsuku llm bench: tokens/s of each variant here; --select makes the fastest lead the chain.
 void add_llm_bench(CLI::App& llm, Context& ctx);
 

@@ -1,11 +1,14 @@
 // tsuku llm install [--backend B] [--model M] [--yes] [--reinstall] [--json]
-// tsuku llm uninstall (--backend B | --all)     tsuku llm prune
+// tsuku llm uninstall (--backend B | --all | --model NAME)     tsuku llm prune
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/commands.h"
+#include "cli/model_inventory.h"
 #include "cli/server_start.h"
 #include "common/error.h"
 #include "install/model_store.h"
@@ -89,6 +92,49 @@ void refuse_while_serving(const Home& home) {
     }
 }
 
+void append(std::vector<fs::path>& to, const std::vector<fs::path>& more) {
+    to.insert(to.end(), more.begin(), more.end());
+}
+
+// One model: a manifest name or a file under models/ (its name without .gguf). Refused while the server serves it.
+void uninstall_model(Context& ctx, const Home& home, const std::string& name) {
+    const auto serving = serving_model(home);
+    const auto models = model_inventory(home, manifest::embedded_manifest(), serving, ctx.env);
+    const auto it = std::find_if(models.begin(), models.end(), [&](const ModelEntry& e) { return e.name == name; });
+    if (it == models.end()) {
+        std::string names;
+        for (const auto& e : models) names += (names.empty() ? "" : ", ") + e.name;
+        throw UserError("no model named '" + name + "'", "one of: " + names + " (see tsuku llm models)",
+                        ExitCode::usage);
+    }
+    if (serving && (it->serving || serving->model_path.empty())) {
+        throw UserError("the model " + name + " is " + (it->serving ? "serving" : "perhaps serving") + " (server pid " +
+                            std::to_string(serving->pid) + ")",
+                        "stop the server first: tsuku llm stop, then tsuku llm uninstall --model " + name);
+    }
+    std::error_code ec;
+    if (!fs::exists(it->path, ec)) {
+        ctx.out << "the model " << name << " is not installed: nothing to remove\n";
+        return;
+    }
+    install::remove_model_file(home, it->path);
+    ctx.out << "removed " << it->path.string() << "\n";
+}
+
+// Files under models/ that no manifest model, no setting (llm.model as a path) and no running server refers to,
+// and partial downloads.
+std::vector<fs::path> prune_models(Context& ctx, const Home& home) {
+    std::set<fs::path> keep;
+    for (const auto& mo : manifest::embedded_manifest().models) keep.insert(install::model_path(home, mo));
+    const auto setting = ctx.config().model();
+    if (setting.kind == config::ModelChoice::Kind::path) keep.insert(fs::path(setting.value));
+    if (const auto serving = serving_model(home)) {
+        if (serving->model_path.empty()) return {};  // cannot tell what it serves: leave every model alone
+        keep.insert(serving->model_path);
+    }
+    return install::prune_models(home, keep);
+}
+
 }  // namespace
 
 void add_llm_install(CLI::App& llm, Context& ctx) {
@@ -102,12 +148,18 @@ void add_llm_install(CLI::App& llm, Context& ctx) {
     cmd->callback([&ctx, o] { run_install(ctx, *o); });
 
     auto backend = std::make_shared<std::string>();
+    auto model = std::make_shared<std::string>();
     auto all = std::make_shared<bool>(false);
-    auto* un = llm.add_subcommand("uninstall", "remove installed variants");
+    auto* un = llm.add_subcommand("uninstall", "remove installed variants or a model");
     un->add_option("--backend", *backend, "the variant to remove");
     un->add_flag("--all", *all, "remove every installed variant");
-    un->callback([&ctx, backend, all] {
+    un->add_option("--model", *model, "the model to remove (a name from tsuku llm models)");
+    un->callback([&ctx, backend, all, model] {
         const Home home = ctx.home();
+        if (!model->empty()) {
+            uninstall_model(ctx, home, *model);
+            if (backend->empty() && !*all) return;
+        }
         refuse_while_serving(home);
         const auto& m = manifest::embedded_manifest();
         std::vector<fs::path> removed;
@@ -119,18 +171,20 @@ void add_llm_install(CLI::App& llm, Context& ctx) {
         } else {
             const auto b = parse_backend(*backend);
             if (!b)
-                throw UserError("say which variant to remove", "--backend <" + backend_names_joined() + "> or --all",
-                                ExitCode::usage);
+                throw UserError("say what to remove",
+                                "--backend <" + backend_names_joined() + ">, --all, or --model NAME", ExitCode::usage);
             removed = install::uninstall_variant(home, m, *b);
         }
         if (removed.empty()) ctx.out << "nothing to remove\n";
         for (const auto& p : removed) ctx.out << "removed " << p.string() << "\n";
     });
 
-    auto* prune = llm.add_subcommand("prune", "remove variants of other tsuku-llm versions");
+    auto* prune = llm.add_subcommand(
+        "prune", "remove variants of other tsuku-llm versions, models nothing refers to, and partial downloads");
     prune->callback([&ctx] {
         const Home home = ctx.home();
-        const auto removed = install::prune_other_versions(home, manifest::embedded_manifest().addon_version);
+        auto removed = install::prune_other_versions(home, manifest::embedded_manifest().addon_version);
+        append(removed, prune_models(ctx, home));
         if (removed.empty()) ctx.out << "nothing to prune\n";
         for (const auto& p : removed) ctx.out << "removed " << p.string() << "\n";
     });

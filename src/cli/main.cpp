@@ -16,6 +16,7 @@ extern "C" __attribute__((visibility("default"))) int tsuku_cli_main(int argc, c
     cli::add_llm_status(*app.llm, ctx);
     cli::add_llm_stop(*app.llm, ctx);
     cli::add_llm_install(*app.llm, ctx);
+    cli::add_llm_models(*app.llm, ctx);
     cli::add_llm_bench(*app.llm, ctx);
     return cli::run(app, argc, argv);
 }

@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "cli/model_file.h"
+#include "cli/model_prepare.h"
 #include "common/duration.h"
 #include "common/error.h"
 #include "install/model_store.h"
@@ -132,24 +132,18 @@ lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& reque
             name, lifecycle::AttemptResult::not_viable, std::string(platform::reason_code(why->reason)), detail, {}};
     };
 
+    ModelPreparer models(ctx, cfg, *progress, consent, model_override, model_asked.source);
     auto prepare = [&](const std::string& name) {
         const Backend backend = *parse_backend(name);
         const auto variant =
             install::ensure_variant(home, m, platform, backend, ctx.env, *progress, variant_options(report, consent));
-        // Chosen for this backend: a fallback from a GPU to the CPU gets a model that fits the CPU's memory.
-        const auto model = model_for(ctx, cfg, backend, report, model_override);
-        if (model.model) {
-            install::ensure_model(home, *model.model, ctx.env, *progress, consent);
-            install::verify_model(home, *model.model, *progress);
-        } else {
-            check_model_file(model.path, model_asked.source, false);
-        }
+        const fs::path model_path = models.prepare(backend, report);  // chosen again for each backend
         lifecycle::ServerStartSpec spec;
         spec.executable = variant.executable;
         spec.env = variant.env;
         spec.runtime = variant.runtime;
         spec.backend = name;
-        spec.model = model.path;
+        spec.model = model_path;
         spec.idle_timeout = cfg.idle_timeout();
         spec.start_timeout = cfg.start_timeout();
         spec.extra_args = {"--threads", std::to_string(thread_budget(cfg, report).threads)};
@@ -191,7 +185,9 @@ lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& reque
         return why;
     };
     auto on_wait = [&](const std::string& what) { ctx.err << "tsuku: " << what << "\n"; };
-    return supervisor.ensure_running(chain, prepare, on_attempt, reuse, on_wait);
+    auto started = supervisor.ensure_running(chain, prepare, on_attempt, reuse, on_wait);
+    if (!started.attempts.empty()) models.notice_if_synthetic();  // a new start: say what its model is worth
+    return started;
 }
 
 }  // namespace tsuku::cli

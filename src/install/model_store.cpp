@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -95,6 +97,55 @@ void verify_model(const Home& home, const manifest::Model& m, Progress& progress
     stamps[p.string()] = {{"identity", identity}, {"sha256", got}};
     ensure_private_dir(home.state_dir());
     write_file_atomically(stamps_file(home), stamps.dump(2) + "\n", 0600);
+}
+
+std::vector<fs::path> model_files(const Home& home) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (fs::directory_iterator it(home.models_dir(), ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->path().extension() == ".gguf" && it->is_regular_file(ec)) files.push_back(it->path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+namespace {
+
+// The caller holds the install lock.
+void remove_locked(const Home& home, const fs::path& file) {
+    fs::remove(file);
+    json stamps = load_stamps(home);
+    if (stamps.erase(file.string()) > 0) write_file_atomically(stamps_file(home), stamps.dump(2) + "\n", 0600);
+}
+
+}  // namespace
+
+void remove_model_file(const Home& home, const fs::path& file) {
+    const auto lock = InstallLock::acquire(home);
+    remove_locked(home, file);
+}
+
+std::vector<fs::path> prune_models(const Home& home, const std::set<fs::path>& keep) {
+    std::vector<fs::path> removed;
+    const auto lock = InstallLock::acquire(home);
+    // The same file, however its path is spelled (a relative TSUKU_HOME, a symlink, a hard link).
+    auto kept = [&](const fs::path& f) {
+        std::error_code ec;
+        return std::any_of(keep.begin(), keep.end(), [&](const fs::path& k) { return fs::equivalent(f, k, ec); });
+    };
+    for (const auto& f : model_files(home)) {
+        if (kept(f)) continue;
+        remove_locked(home, f);
+        removed.push_back(f);
+    }
+    std::error_code ec;
+    for (fs::directory_iterator it(home.downloads_dir(), ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->path().extension() == ".partial") {
+            fs::remove(it->path());
+            removed.push_back(it->path());
+        }
+    }
+    return removed;
 }
 
 }  // namespace tsuku::install

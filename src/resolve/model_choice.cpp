@@ -56,6 +56,16 @@ uint64_t usable_bytes(const MemoryBudget& b, std::string* how) {
     return usable;
 }
 
+std::vector<const manifest::Model*> ranked_models(const manifest::Manifest& m) {
+    std::vector<const manifest::Model*> out;
+    for (const auto& mo : m.models) out.push_back(&mo);
+    std::stable_sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+        if (a->synthetic != b->synthetic) return !a->synthetic;
+        return a->artifact.size > b->artifact.size;
+    });
+    return out;
+}
+
 ModelChoice choose_model(const manifest::Manifest& m, const MemoryBudget& budget, const ModelSetting& setting,
                          const std::function<bool(const manifest::Model&)>& present, const fs::path& models_dir) {
     ModelChoice c;
@@ -88,29 +98,34 @@ ModelChoice choose_model(const manifest::Manifest& m, const MemoryBudget& budget
                         "use auto, one of: " + names + ", or the path of a .gguf file");
     }
 
-    // Largest first: the bigger the model that fits, the better the answers.
-    std::vector<const manifest::Model*> by_size;
-    for (const auto& mo : m.models) by_size.push_back(&mo);
-    std::sort(by_size.begin(), by_size.end(),
-              [](const auto* a, const auto* b) { return a->artifact.size > b->artifact.size; });
-    for (const auto* mo : by_size) {
+    // Real models first (the synthetic one's text is noise), then the largest: the bigger, the better the answers.
+    for (const auto* mo : ranked_models(m)) {
         if (need(*mo) > usable) continue;
-        if (!c.best_fit && !mo->synthetic) c.best_fit = mo;
+        if (!c.best_fit) c.best_fit = mo;
         if (!c.model && present(*mo)) c.model = mo;
     }
-    if (!c.model) {
-        const auto* smallest = by_size.empty() ? nullptr : by_size.back();
+    if (!c.best_fit) {
+        const manifest::Model* smallest = nullptr;
+        for (const auto& mo : m.models) {
+            if (!smallest || need(mo) < need(*smallest)) smallest = &mo;
+        }
         throw UserError(
             "not enough memory for any model on " + budget.backend + ": " + how +
                 (smallest ? "; the smallest, " + smallest->name + ", needs about " + format_mib(need(*smallest)) : ""),
             "free some memory, use another backend (tsuku config set llm.backend …), or set llm.model "
             "to a smaller .gguf");
     }
+    // Nothing that fits is here yet: the best fit is the model, to be downloaded.
+    if (!c.model) {
+        c.model = c.best_fit;
+        c.needs_download = true;
+    }
     c.path = path_of(*c.model);
-    c.why = c.model->name + " (needs about " + format_mib(need(*c.model)) + "; " + how + ")";
-    if (c.best_fit && c.best_fit != c.model) {
-        c.why += "; " + c.best_fit->name + " would fit but is not downloaded (tsuku llm install --model " +
-                 c.best_fit->name + ")";
+    c.why = c.model->name + (c.needs_download ? " (to download; needs about " : " (needs about ") +
+            format_mib(need(*c.model)) + "; " + how + ")";
+    if (c.best_fit != c.model) {
+        c.why += "; " + c.best_fit->name + " fits and is better, not downloaded yet (a start downloads it with " +
+                 "consent; or: tsuku llm install --model " + c.best_fit->name + ")";
     }
     return c;
 }

@@ -1,9 +1,9 @@
 // Which model to serve, from the memory the chosen backend really has free (docs/design.md §5.4, issue 7). Chosen
 // again for every backend the supervisor tries, so a fallback from a GPU to the CPU gets a model sized for the CPU.
 //
-// llm.model = auto: the largest manifest model that fits the budget (free memory minus a safety margin) among the
-// models present on this machine (downloaded, or local like the built-in synthetic default); the best fitting model
-// overall is reported as a hint when it is not downloaded yet. A model name or a path overrides the choice.
+// llm.model = auto: among all manifest models, present or not, the best that fits the budget (free memory minus a
+// safety margin): real models before the synthetic one, then the largest. The start path downloads it with consent,
+// or serves the best fitting model already on the machine. A model name or a path overrides the choice.
 #pragma once
 
 #include <cstdint>
@@ -35,12 +35,16 @@ MemoryBudget memory_budget(Backend backend, const platform::DetectionReport& rep
 uint64_t usable_bytes(const MemoryBudget& budget, std::string* how = nullptr);
 
 struct ModelChoice {
+    // The best fitting model on this machine; the best fit itself (needs_download) when none that fits is here.
     const manifest::Model* model = nullptr;  // a manifest model, or null for a path
-    std::filesystem::path path;              // where it is (or will be, once downloaded)
+    std::filesystem::path path;              // where `model` is (or will be, once downloaded)
     bool needs_download = false;
     std::string why;                            // one sentence for `detect` and logs
-    const manifest::Model* best_fit = nullptr;  // the largest model that would fit, present or not
+    const manifest::Model* best_fit = nullptr;  // auto: the best model that fits, present or not
 };
+
+// The manifest's models, best first: real before synthetic, then the largest.
+std::vector<const manifest::Model*> ranked_models(const manifest::Manifest& m);
 
 struct ModelSetting {
     std::string value = "auto";  // llm.model: "auto", a manifest model name, or a path to a .gguf

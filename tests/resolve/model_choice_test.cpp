@@ -113,3 +113,41 @@ TEST(ModelChoice, SettingNamesAModelOrAPath) {
     EXPECT_TRUE(c.needs_download);
     EXPECT_THROW(chosen(budget("cpu", 16 * GiB), kAll, "llama-70b"), UserError);
 }
+
+TEST(ModelChoice, RealModelsRankAboveTheSyntheticOneWhateverTheirSize) {
+    auto m = catalogue();
+    manifest::Model small = m.models.front();  // the synthetic one, as a real model with a smaller file
+    small.name = "real-but-small";
+    small.synthetic = false;
+    small.artifact.size = 8 * MiB;
+    small.min_ram_bytes = small.min_vram_bytes = 330 * MiB;
+    m.models.push_back(small);
+    const auto c = choose_model(
+        m, budget("cpu", 1 * GiB), {"auto"}, [](const manifest::Model&) { return true; }, "/models");
+    EXPECT_EQ(c.model->name, "real-but-small");
+    const auto ranked = ranked_models(m);
+    EXPECT_EQ(ranked.front()->name, "qwen2.5-3b");
+    EXPECT_EQ(ranked.back()->name, "synthetic-tiny");
+}
+
+TEST(ModelChoice, WhenNothingThatFitsIsHereTheBestFitIsTheModelToDownload) {
+    const auto m = catalogue();
+    const auto c = choose_model(
+        m, budget("cpu", 16 * GiB), {"auto"}, [](const manifest::Model&) { return false; }, "/models");
+    ASSERT_TRUE(c.model);
+    EXPECT_EQ(c.model->name, "qwen2.5-3b");
+    EXPECT_EQ(c.best_fit, c.model);
+    EXPECT_TRUE(c.needs_download);
+    EXPECT_EQ(c.path, "/models/qwen2.5-3b.gguf");
+}
+
+TEST(ModelChoice, TheBestFitIsTheBestModelThatFitsNotTheLargestOverall) {
+    const auto m = catalogue();
+    // 1.5 GiB free: the 0.5b fits, the larger ones do not; only the synthetic one is here.
+    const auto c = choose_model(
+        m, budget("cpu", 1536 * MiB), {"auto"}, [](const manifest::Model& mo) { return mo.synthetic; }, "/models");
+    EXPECT_EQ(c.model->name, "synthetic-tiny");
+    ASSERT_TRUE(c.best_fit);
+    EXPECT_EQ(c.best_fit->name, "qwen2.5-0.5b");
+    EXPECT_FALSE(c.needs_download);
+}
