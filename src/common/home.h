@@ -25,6 +25,7 @@ public:
     std::filesystem::path logs_dir() const { return root_ / "logs"; }
     // Files whose sha256 was verified, remembered by identity so a launch does not hash them again.
     std::filesystem::path verified_files_path() const { return state_dir() / "verified-files.json"; }
+    std::filesystem::path verified_models_path() const { return state_dir() / "verified-models.json"; }
 
     std::filesystem::path socket_path() const { return run_dir() / "llm.sock"; }
     // Held by the running server for its whole life; holds its pid.

@@ -13,30 +13,13 @@
 #include "install/install_lock.h"
 #include "install/package.h"
 #include "install/sha256.h"
+#include "install/verified_files.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace tsuku::install {
 namespace {
-
-fs::path stamps_file(const Home& home) { return home.state_dir() / "verified-models.json"; }
-
-// What identifies one version of a file on disk without reading it. The ctime is in it because the mtime can be
-// set back (touch -r, cp -p) after an in-place edit; the ctime cannot be set by a user.
-std::string identity_of(const fs::path& p) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) != 0) return "";
-    return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-           std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino) + ":" +
-           std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec) + ":" +
-           std::to_string(st.st_dev);
-}
-
-json load_stamps(const Home& home) {
-    json j = read_json_file(stamps_file(home));
-    return j.is_object() ? j : json::object();  // our own cache: unreadable means "verify again"
-}
 
 std::string redownload_fix(const manifest::Model& m) {
     return "download it again: tsuku llm install --model " + m.name + " --reinstall";
@@ -62,10 +45,9 @@ fs::path ensure_model(const Home& home, const manifest::Model& m, const Environm
     const fs::path downloaded = download(url, m.artifact.size, m.artifact.sha256, home.downloads_dir(), progress);
     install_file_atomically(downloaded, dest);
     // Downloaded and verified just now: remember it, so the launch does not hash it again.
-    json stamps = load_stamps(home);
-    stamps[dest.string()] = {{"identity", identity_of(dest)}, {"sha256", m.artifact.sha256}};
-    ensure_private_dir(home.state_dir());
-    write_file_atomically(stamps_file(home), stamps.dump(2) + "\n", 0600);
+    VerifiedFiles verified(home.verified_models_path());
+    verified.remember(dest, m.artifact.sha256);
+    verified.save();
     progress.step("installed the model " + m.name + " in " + dest.string());
     return dest;
 }
@@ -80,13 +62,8 @@ void verify_model(const Home& home, const manifest::Model& m, Progress& progress
                             std::to_string(m.artifact.size) + " (truncated or replaced)",
                         redownload_fix(m));
     }
-    json stamps = load_stamps(home);
-    const std::string identity = identity_of(p);
-    const auto it = stamps.find(p.string());
-    if (it != stamps.end() && it->is_object() && it->value("identity", "") == identity &&
-        it->value("sha256", "") == m.artifact.sha256) {
-        return;
-    }
+    VerifiedFiles verified(home.verified_models_path());
+    if (verified.known(p, m.artifact.sha256)) return;
     progress.step("verifying the sha256 of " + p.filename().string());
     const std::string got = sha256_file(p);
     if (got != m.artifact.sha256) {
@@ -94,9 +71,8 @@ void verify_model(const Home& home, const manifest::Model& m, Progress& progress
             "the model file " + p.string() + " is corrupt: its sha256 is " + got + ", expected " + m.artifact.sha256,
             redownload_fix(m));
     }
-    stamps[p.string()] = {{"identity", identity}, {"sha256", got}};
-    ensure_private_dir(home.state_dir());
-    write_file_atomically(stamps_file(home), stamps.dump(2) + "\n", 0600);
+    verified.remember(p, got);
+    verified.save();
 }
 
 std::vector<fs::path> model_files(const Home& home) {
@@ -114,8 +90,9 @@ namespace {
 // The caller holds the install lock.
 void remove_locked(const Home& home, const fs::path& file) {
     fs::remove(file);
-    json stamps = load_stamps(home);
-    if (stamps.erase(file.string()) > 0) write_file_atomically(stamps_file(home), stamps.dump(2) + "\n", 0600);
+    VerifiedFiles verified(home.verified_models_path());
+    verified.forget(file);
+    verified.save();
 }
 
 }  // namespace

@@ -35,6 +35,8 @@ void VerifiedFiles::remember(const fs::path& p, const std::string& sha256) {
     changed_ = true;
 }
 
+void VerifiedFiles::forget(const fs::path& p) { changed_ = stamps_.erase(p.string()) > 0 || changed_; }
+
 void VerifiedFiles::save() {
     if (!changed_) return;
     ensure_private_dir(state_file_.parent_path());

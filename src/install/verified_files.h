@@ -21,6 +21,7 @@ public:
     // True when `p` was verified to have `sha256` and has not changed since.
     bool known(const std::filesystem::path& p, const std::string& sha256) const;
     void remember(const std::filesystem::path& p, const std::string& sha256);
+    void forget(const std::filesystem::path& p);
     // Writes the state file (0600, atomically) when something was remembered.
     void save();
 
