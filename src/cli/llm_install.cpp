@@ -12,6 +12,7 @@
 #include "lifecycle/server_manager.h"
 #include "resolve/measured_choice.h"
 #include "resolve/policy.h"
+#include "server/prompt_state_prune.h"
 
 namespace fs = std::filesystem;
 
@@ -135,7 +136,8 @@ void add_llm_install(CLI::App& llm, Context& ctx) {
     auto* prune = llm.add_subcommand("prune", "remove variants of other tsuku-llm versions");
     prune->callback([&ctx] {
         const Home home = ctx.home();
-        const auto removed = install::prune_other_versions(home, manifest::embedded_manifest().addon_version);
+        auto removed = install::prune_other_versions(home, manifest::embedded_manifest().addon_version);
+        for (auto& p : server::prune_prompt_states(home)) removed.push_back(std::move(p));  // after the variants
         if (removed.empty()) ctx.out << "nothing to prune\n";
         for (const auto& p : removed) ctx.out << "removed " << p.string() << "\n";
     });
