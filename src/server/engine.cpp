@@ -111,8 +111,8 @@ size_t Engine::restore_state(const std::vector<int32_t>& tokens, size_t keep, Ge
     if (!found) return keep;
     forget_cache();
     const bool fits = found->tokens.size() < n_ctx_;
-    if (!fits || llama_state_seq_set_data(ctx_.get(), found->state.data(), found->state.size(), 0) !=
-                     found->state.size()) {
+    if (!fits ||
+        llama_state_seq_set_data(ctx_.get(), found->state.data(), found->state.size(), 0) != found->state.size()) {
         forget_cache();  // a partial load leaves part of the state behind
         states_->refused(found->name);
         return 0;
@@ -192,7 +192,8 @@ GenerationOutput Engine::generate(const GenerationInput& in, const std::function
     GenerationOutput out;
     out.input_tokens = static_cast<int>(tokens.size());
     const llama_vocab* vocab = llama_model_get_vocab(model_.get());
-    Sampler sampler(vocab, SamplingParams{.seed = static_cast<uint32_t>(fixed_seed_ ? seed_state_ : seed_state_++)}, in.grammar);
+    Sampler sampler(vocab, SamplingParams{.seed = static_cast<uint32_t>(fixed_seed_ ? seed_state_ : seed_state_++)},
+                    in.grammar);
 
     // Tokens whose text must reach the output although llama.cpp counts them as special (tool-call markers).
     std::set<llama_token> keep_special;

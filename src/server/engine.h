@@ -48,8 +48,8 @@ struct GenerationOutput {
     std::string text;  // valid UTF-8
     StopReason stop = StopReason::end_turn;
     int input_tokens = 0;
-    int cached_tokens = 0;  // of input_tokens, reused from the cache
-    int restored_tokens = 0;  // of cached_tokens, restored from a saved state (a prompt cache file)
+    int cached_tokens = 0;      // of input_tokens, reused from the cache
+    int restored_tokens = 0;    // of cached_tokens, restored from a saved state (a prompt cache file)
     std::string restored_from;  // that state's name
     int output_tokens = 0;
     double prompt_ms = 0;
@@ -137,7 +137,7 @@ private:
     StateSource* states_ = nullptr;
     size_t pending_prefix_ = 0;  // a save_prefix whose state was not taken yet
     void take_pending_state();   // with mu_ held
-    std::mutex mu_;  // generate() and snapshot(): the saver thread reads the context between requests
+    std::mutex mu_;              // generate() and snapshot(): the saver thread reads the context between requests
 };
 
 }  // namespace tsuku::server

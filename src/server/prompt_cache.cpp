@@ -43,8 +43,7 @@ size_t PromptCache::prefix_to_save(const std::string& prefix_text, const std::ve
     const auto prefix = engine_.tokenize_text(prefix_text);
     // Tokenised alone, the prefix's last token may differ from the prompt's (a word cut in two): the shared part.
     const size_t n = static_cast<size_t>(
-        std::mismatch(prefix.begin(), prefix.end(), prompt_tokens.begin(), prompt_tokens.end()).first -
-        prefix.begin());
+        std::mismatch(prefix.begin(), prefix.end(), prompt_tokens.begin(), prompt_tokens.end()).first - prefix.begin());
     if (n < options_.min_prefix_tokens || n >= prompt_tokens.size()) return 0;
     const std::span<const int32_t> key(prompt_tokens.data(), n);
     return store_.has(state_file_name(options_.identity, key)) ? 0 : n;

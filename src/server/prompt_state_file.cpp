@@ -48,11 +48,16 @@ std::string hex16(const std::string& sha) { return sha.substr(0, 16); }
 }  // namespace
 
 nlohmann::json identity_json(const StateIdentity& id) {
-    return {{"model_path", id.model_path},         {"model_size", id.model_size},
-            {"model_mtime_ns", id.model_mtime_ns}, {"model_inode", id.model_inode},
-            {"model_device", id.model_device},     {"model_sha256", id.model_sha256},
-            {"backend", id.backend},               {"addon_version", id.addon_version},
-            {"llama_cpp", id.llama_cpp},           {"context_tokens", id.context_tokens},
+    return {{"model_path", id.model_path},
+            {"model_size", id.model_size},
+            {"model_mtime_ns", id.model_mtime_ns},
+            {"model_inode", id.model_inode},
+            {"model_device", id.model_device},
+            {"model_sha256", id.model_sha256},
+            {"backend", id.backend},
+            {"addon_version", id.addon_version},
+            {"llama_cpp", id.llama_cpp},
+            {"context_tokens", id.context_tokens},
             {"kv_settings", id.kv_settings}};
 }
 

@@ -41,7 +41,8 @@ std::vector<fs::path> prune_prompt_states(const Home& home) {
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         const std::string name = e.path().filename().string();
         // A temporary file may be a running server's save in progress: only old ones are left-overs.
-        const bool remove = is_state_temp_name(name) ? older_than_an_hour(e.path()) : !stale_reason(home, e.path()).empty();
+        const bool remove =
+            is_state_temp_name(name) ? older_than_an_hour(e.path()) : !stale_reason(home, e.path()).empty();
         if (!remove) continue;
         std::error_code rec;
         if (fs::remove(e.path(), rec)) removed.push_back(e.path());

@@ -64,7 +64,8 @@ void PromptStore::index() {
         const std::string name = e.path().filename().string();
         if (is_state_temp_name(name)) {
             std::error_code tec;
-            if (const auto t = fs::last_write_time(e.path(), tec); !tec && now - t > kStaleTemp) fs::remove(e.path(), tec);
+            if (const auto t = fs::last_write_time(e.path(), tec); !tec && now - t > kStaleTemp)
+                fs::remove(e.path(), tec);
             continue;
         }
         if (!name.starts_with(identity_hash_ + "-") || !name.ends_with(kStateSuffix)) continue;  // not this server's
@@ -158,9 +159,9 @@ void PromptStore::touch(const fs::path& file) {
     for (const auto& f : list_states(dir_)) {
         if (f.path != file) newest = std::max(newest, f.mtime_ns);
     }
-    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     const int64_t t = std::max<int64_t>(now, newest + 1);
     const struct timespec times[2] = {{0, UTIME_OMIT}, {t / 1'000'000'000, t % 1'000'000'000}};
     ::utimensat(AT_FDCWD, file.c_str(), times, 0);

@@ -45,8 +45,8 @@ std::vector<uint8_t> bytes(size_t n, uint8_t seed) {
     return b;
 }
 
-fs::path write_state(const fs::path& dir, const StateIdentity& id, const std::vector<int32_t>& tokens,
-                     uint32_t prefix, const std::vector<uint8_t>& state) {
+fs::path write_state(const fs::path& dir, const StateIdentity& id, const std::vector<int32_t>& tokens, uint32_t prefix,
+                     const std::vector<uint8_t>& state) {
     const fs::path file = dir / state_file_name(id, std::span(tokens.data(), prefix));
     write_state_file(file, StateHeader{id, prefix, 0, ""}, tokens, state);
     return file;
