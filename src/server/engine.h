@@ -116,6 +116,7 @@ private:
     size_t restore_state(const std::vector<int32_t>& tokens, size_t keep, GenerationOutput& out);
     void decode(int32_t* tokens, int32_t n);
     void forget_cache();
+    void take_pending_state();  // with mu_ held
 
     struct ModelDeleter {
         void operator()(llama_model* m) const;
@@ -136,8 +137,7 @@ private:
     std::vector<int32_t> cached_;  // the tokens whose keys and values the context holds, in order
     StateSource* states_ = nullptr;
     size_t pending_prefix_ = 0;  // a save_prefix whose state was not taken yet
-    void take_pending_state();   // with mu_ held
-    std::mutex mu_;              // generate() and snapshot(): the saver thread reads the context between requests
+    std::mutex mu_;  // generate() and save_pending_state(): the prompt cache's saver reads the context between requests
 };
 
 }  // namespace tsuku::server
