@@ -12,5 +12,5 @@ deps="$b/deps/llama-src/models"
 m05="$b/models/tsuku-synthetic-0.5b-q8_0.gguf"
 [ -f "$m05" ] || "$b/bin/gguf-gen" --vocab "$deps/ggml-vocab-qwen2.gguf" \
   --template "$deps/templates/Qwen-Qwen2.5-7B-Instruct.jinja" --shape 0.5b --type q8_0 -o "$m05" >&2
-"$b/bin/prompt-cache-bench" --server "$b/variants/$variant/tsuku-llm" --model "$m05" --system-words 1500 \
+"$b/bin/prompt-cache-bench" --server "$b/variants/$variant/tsuku-llm" --model "$m05" --system-words 1950 \
   --threads "$threads" --runs "${RUNS:-3}"

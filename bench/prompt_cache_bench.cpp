@@ -4,7 +4,7 @@
 // saving the prefix's state; a new server on the same folder answers the same system prompt with another question.
 // Server start-up is not counted (both servers pay it alike). Medians of --runs. Prints one JSON line.
 //
-//   prompt-cache-bench --server build/variants/cpu/tsuku-llm --model M.gguf [--system-words 1500] [--runs 3]
+//   prompt-cache-bench --server build/variants/cpu/tsuku-llm --model M.gguf [--system-words 1950] [--runs 3]
 #include <CLI/CLI.hpp>
 
 #include <grpcpp/grpcpp.h>
@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "lifecycle/server_process.h"
@@ -117,18 +118,22 @@ uint64_t folder_bytes(const fs::path& dir) {
 int main(int argc, char** argv) {
     CLI::App app{"time to first token after a restart, with and without a saved prompt state"};
     Options o;
-    int system_words = 1500, runs = 3;
+    int system_words = 1950, runs = 3;
     app.add_option("--server", o.server)->required()->check(CLI::ExistingFile);
     app.add_option("--model", o.model)->required()->check(CLI::ExistingFile);
-    app.add_option("--system-words", system_words, "words of system prompt (Qwen2: about 1.3 tokens each)")
+    app.add_option("--system-words", system_words, "words of system prompt (about one token each)")
         ->check(CLI::Range(200, 100000));
     app.add_option("--runs", runs)->check(CLI::Range(1, 100));
     app.add_option("--threads", o.threads)->check(CLI::Range(0, 1024));
     app.add_option("--extra", o.extra, "one more argument for the server, e.g. --gpu-layers=-1");
     CLI11_PARSE(app, argc, argv);
 
-    std::string system = "You write installation recipes for tsuku. Follow every rule below.";
-    for (int i = 0; system_words > 10 && i < system_words - 10; ++i) system += " rule" + std::to_string(i % 97);
+    // Common English words: about one token each, like a real system prompt's prose.
+    const char* const words[] = {"install", "the",  "package", "from", "source",  "and",     "verify",
+                                 "each",    "step", "with",    "care", "before",  "running", "any",
+                                 "command", "on",   "the",     "user", "machine", "always"};
+    std::string system = "You write installation recipes for tsuku.";
+    for (int i = 0; i < system_words; ++i) system += std::string(" ") + words[(i * 7 + i / 20) % 20];
 
     std::vector<double> cold, warm, cold_prompt, warm_prompt;
     int input_tokens = 0, restored = 0;
@@ -154,7 +159,7 @@ int main(int argc, char** argv) {
             restored = t.cached_tokens;
             s.stop();
         }
-        fs::remove_all(dir);
+        if (!std::getenv("KEEP")) fs::remove_all(dir);
     }
     std::printf(
         "{\"prompt_tokens\":%d,\"restored_tokens\":%d,\"cold_ttft_ms\":%.1f,\"restored_ttft_ms\":%.1f,\"ratio\":%.4f,"

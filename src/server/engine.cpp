@@ -107,6 +107,7 @@ void Engine::decode(int32_t* tokens, int32_t n) {
 }
 
 size_t Engine::restore_state(const std::vector<int32_t>& tokens, size_t keep, GenerationOutput& out) {
+    const auto t0 = Clock::now();
     auto found = states_->find(tokens, keep);
     if (!found) return keep;
     forget_cache();
@@ -122,6 +123,7 @@ size_t Engine::restore_state(const std::vector<int32_t>& tokens, size_t keep, Ge
     keep = std::min(keep, tokens.size() - 1);
     out.restored_tokens = static_cast<int>(keep);
     out.restored_from = found->name;
+    out.restore_ms = ms_since(t0);
     return keep;
 }
 

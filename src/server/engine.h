@@ -51,6 +51,7 @@ struct GenerationOutput {
     int cached_tokens = 0;      // of input_tokens, reused from the cache
     int restored_tokens = 0;    // of cached_tokens, restored from a saved state (a prompt cache file)
     std::string restored_from;  // that state's name
+    double restore_ms = 0;      // reading, checking and loading it (part of prompt_ms)
     int output_tokens = 0;
     double prompt_ms = 0;
     double generation_ms = 0;

@@ -107,8 +107,8 @@ grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::
 
     if (out.restored_tokens > 0 && cache_) {
         cache_->count_hit();
-        spdlog::info("complete: restored {} prompt tokens from the saved state {}", out.restored_tokens,
-                     out.restored_from);
+        spdlog::info("complete: restored {} prompt tokens from the saved state {} in {:.0f} ms (prompt {:.0f} ms)",
+                     out.restored_tokens, out.restored_from, out.restore_ms, out.prompt_ms);
     }
 
     const ParsedReply reply = templates_.parse(rendered, out.text, out.stop != StopReason::end_turn);
