@@ -8,8 +8,10 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "integration/cli_fixture.h"
 #include "server/prompt_state_file.h"
 #include "support/grpc_calls.h"
 #include "support/paths.h"
@@ -254,4 +256,33 @@ TEST_F(PromptCache, ABudgetOfZeroTurnsItOff) {
     s.complete(request("G", "q"));
     s.stop();
     EXPECT_FALSE(fs::exists(kv));
+}
+
+// Through the CLI: tsuku passes $TSUKU_HOME/cache/kv and llm.prompt_cache_size to the server it starts; a server
+// started after `tsuku llm stop` restores the prefix; status shows it; prune keeps states its variant can load.
+class PromptCacheCli : public tsuku::test::TsukuCli {};
+
+TEST_F(PromptCacheCli, ASecondServerStartsFromTheFirstOnesPrefix) {
+    const auto complete = [&](const std::string& question) {
+        auto r = tsuku({"llm", "complete", question, "--system", system_prompt("H"), "--max-tokens", "4", "--json"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return nlohmann::json::parse(r.out, nullptr, false);
+    };
+    EXPECT_EQ(complete("first")["usage"]["cached_input_tokens"], 0);
+    ASSERT_EQ(tsuku({"llm", "stop"}).exit_code, 0);
+    const fs::path kv = home / "cache" / "kv";
+    ASSERT_EQ(states_in(kv).size(), 1u);
+
+    EXPECT_GT(complete("second")["usage"]["cached_input_tokens"].get<int>(), 256);
+    auto r = tsuku({"llm", "status", "--json"});
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["prompt_cache"]["hits"], 1);
+    EXPECT_EQ(j["prompt_cache"]["budget_bytes"], int64_t{1} << 30);
+    r = tsuku({"llm", "status"});
+    EXPECT_NE(r.out.find("prompt cache: 1 saved states"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("this server restored 1"), std::string::npos) << r.out;
+
+    r = tsuku({"llm", "prune"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(states_in(kv).size(), 1u) << "its variant and model are installed: " << r.out;
 }
