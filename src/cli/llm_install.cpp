@@ -15,6 +15,7 @@
 #include "lifecycle/server_manager.h"
 #include "resolve/measured_choice.h"
 #include "resolve/policy.h"
+#include "server/prompt_state_prune.h"
 
 namespace fs = std::filesystem;
 
@@ -185,6 +186,7 @@ void add_llm_install(CLI::App& llm, Context& ctx) {
         const Home home = ctx.home();
         auto removed = install::prune_other_versions(home, manifest::embedded_manifest().addon_version);
         append(removed, prune_models(ctx, home));
+        append(removed, server::prune_prompt_states(home));  // after the variants and models they belong to
         if (removed.empty()) ctx.out << "nothing to prune\n";
         for (const auto& p : removed) ctx.out << "removed " << p.string() << "\n";
     });

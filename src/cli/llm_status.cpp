@@ -37,6 +37,11 @@ void run(Context& ctx, bool json) {
         j["model_size_bytes"] = s.model_size_bytes();
         j["available_vram_bytes"] = s.available_vram_bytes();
         j["addon_version"] = s.addon_version();
+        j["prompt_cache"] = {{"bytes", s.prompt_cache_bytes()},
+                             {"budget_bytes", s.prompt_cache_budget_bytes()},
+                             {"states", s.prompt_cache_states()},
+                             {"hits", s.prompt_cache_hits()},
+                             {"saves", s.prompt_cache_saves()}};
         j["devices"] = nlohmann::json::array();
         for (const auto& d : s.devices()) {
             j["devices"].push_back({{"name", d.name()},
@@ -103,6 +108,14 @@ void run(Context& ctx, bool json) {
         ctx.out << "device:  " << d["name"].get<std::string>() << " — " << d["description"].get<std::string>() << " ("
                 << d["type"].get<std::string>() << ", " << (d["memory_free_bytes"].get<int64_t>() >> 20)
                 << " MiB free of " << (d["memory_total_bytes"].get<int64_t>() >> 20) << " MiB)\n";
+    }
+    if (const auto& pc = j["prompt_cache"]; pc["budget_bytes"].get<int64_t>() > 0) {
+        ctx.out << "prompt cache: " << pc["states"].get<int>() << " saved states, "
+                << (pc["bytes"].get<int64_t>() >> 20) << " MiB of " << (pc["budget_bytes"].get<int64_t>() >> 20)
+                << " MiB; this server restored " << pc["hits"].get<int64_t>() << ", saved "
+                << pc["saves"].get<int64_t>() << "\n";
+    } else {
+        ctx.out << "prompt cache: off (llm.prompt_cache_size 0)\n";
     }
     ctx.out << "socket:  " << j["socket"].get<std::string>() << "\n"
             << "version: tsuku-llm " << j["addon_version"].get<std::string>() << "\n";

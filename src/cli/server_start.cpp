@@ -146,7 +146,9 @@ lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& reque
         spec.model = model_path;
         spec.idle_timeout = cfg.idle_timeout();
         spec.start_timeout = cfg.start_timeout();
-        spec.extra_args = {"--threads", std::to_string(thread_budget(cfg, report).threads)};
+        spec.extra_args = {"--threads",           std::to_string(thread_budget(cfg, report).threads),
+                           "--prompt-cache",      home.prompt_cache_dir().string(),
+                           "--prompt-cache-size", std::to_string(cfg.prompt_cache_size())};
         platform::add_launch_environment(spec.env, report.evidence, ctx.env);  // what detection found is what loads
         return spec;
     };

@@ -21,6 +21,8 @@ public:
     std::filesystem::path models_dir() const { return root_ / "models"; }
     std::filesystem::path state_dir() const { return root_ / "state"; }
     std::filesystem::path downloads_dir() const { return root_ / "cache" / "downloads"; }
+    // Saved prompt states (the server's persistent prompt cache, llm.prompt_cache_size).
+    std::filesystem::path prompt_cache_dir() const { return root_ / "cache" / "kv"; }
     std::filesystem::path run_dir() const { return root_ / "run"; }
     std::filesystem::path logs_dir() const { return root_ / "logs"; }
     // Files whose sha256 was verified, remembered by identity so a launch does not hash them again.

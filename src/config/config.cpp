@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "common/byte_size.h"
 #include "common/duration.h"
 #include "common/error.h"
 #include "common/home.h"
@@ -81,6 +82,10 @@ std::chrono::milliseconds Config::idle_timeout() const {
 bool Config::fallback_enabled() const { return typed(kFallback, ValueType::choice).value != "off"; }
 
 bool Config::allow_downloads() const { return typed(kAllowDownloads, ValueType::boolean).value == "true"; }
+
+uint64_t Config::prompt_cache_size() const {
+    return *parse_byte_size(typed(kPromptCacheSize, ValueType::byte_size).value);
+}
 
 std::chrono::milliseconds Config::start_timeout() const {
     return *parse_duration(typed(kStartTimeout, ValueType::duration).value);

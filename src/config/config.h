@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -51,6 +52,7 @@ public:
     bool fallback_enabled() const;                   // llm.fallback != off
     bool allow_downloads() const;
     std::chrono::milliseconds start_timeout() const;
+    uint64_t prompt_cache_size() const;  // bytes; 0: off
 
 private:
     const Setting& find(std::string_view key) const;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/backend.h"
+#include "common/byte_size.h"
 #include "common/duration.h"
 #include "common/edit_distance.h"
 #include "common/error.h"
@@ -23,7 +24,7 @@ constexpr auto kBackendChoices = [] {
 }();
 constexpr std::array<std::string_view, 2> kFallbackChoices{"auto", "off"};
 
-constexpr std::array<KeyDef, 7> kKeys{{
+constexpr std::array<KeyDef, 8> kKeys{{
     {kBackend, ValueType::choice, "auto", kBackendChoices, "TSUKU_LLM_BACKEND",
      "backend to try first; auto follows detection. The platform's default backend stays last in the chain unless "
      "llm.fallback is off"},
@@ -61,6 +62,13 @@ constexpr std::array<KeyDef, 7> kKeys{{
      "TSUKU_LLM_THREADS",
      "CPU threads for inference; auto: the physical cores among the CPUs this process may use (affinity mask), "
      "capped by the cgroup CPU quota"},
+    {kPromptCacheSize,
+     ValueType::byte_size,
+     "1GiB",
+     {},
+     "TSUKU_LLM_PROMPT_CACHE_SIZE",
+     "disk for saved prompt states ($TSUKU_HOME/cache/kv): a new server restores a long prompt prefix an earlier "
+     "one evaluated instead of evaluating it again; least recently used states go first (0: off)"},
 }};
 
 bool is_model_name(std::string_view s) {
@@ -121,6 +129,9 @@ std::optional<std::string> normalize(const KeyDef& def, std::string_view text) {
             if (text == "auto") return "auto";
             if (const auto n = thread_count(text)) return std::to_string(*n);
             return std::nullopt;
+        case ValueType::byte_size:
+            if (const auto n = parse_byte_size(text)) return format_byte_size(*n);
+            return std::nullopt;
     }
     return std::nullopt;
 }
@@ -138,6 +149,7 @@ std::string valid_values(const KeyDef& def) {
         case ValueType::model:
             return "auto, a model name such as qwen2.5-0.5b-instruct-q4_k_m, or an absolute path to a .gguf file";
         case ValueType::threads: return "auto, or a number of threads from 1 to " + std::to_string(kMaxThreads);
+        case ValueType::byte_size: return "a size such as 512MiB, 1GiB, 2GB or a number of bytes; 0 for off";
     }
     return {};
 }

@@ -16,6 +16,7 @@ enum class ValueType {
     boolean,            // true | false (a TOML boolean in the file)
     model,              // "auto", a model name, or an absolute path to a GGUF file
     threads,            // "auto" or a thread count (1..kMaxThreads)
+    byte_size,          // "1GiB", "512MiB", "2GB", a number of bytes; "0"
 };
 
 struct KeyDef {
@@ -34,6 +35,7 @@ inline constexpr std::string_view kFallback = "llm.fallback";
 inline constexpr std::string_view kAllowDownloads = "llm.allow_downloads";
 inline constexpr std::string_view kStartTimeout = "llm.start_timeout";
 inline constexpr std::string_view kThreads = "llm.threads";
+inline constexpr std::string_view kPromptCacheSize = "llm.prompt_cache_size";
 inline constexpr int kMaxThreads = 1024;  // the server's own --threads limit
 
 std::span<const KeyDef> all_keys();

@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "llama.h"
 #include "server/sampler.h"
@@ -66,7 +67,12 @@ Engine::Engine(const EngineOptions& o) {
     if (!ctx_) throw std::runtime_error("llama.cpp could not create a context for " + o.model_path.string());
     n_ctx_ = llama_n_ctx(ctx_.get());
     n_batch_ = cp.n_batch;
-    seed_state_ = std::random_device{}();
+    seed_state_ = o.seed ? *o.seed : std::random_device{}();
+    fixed_seed_ = o.seed.has_value();
+    kv_settings_ = std::string("type_k ") + ggml_type_name(cp.type_k) + " type_v " + ggml_type_name(cp.type_v) +
+                   " flash_attn " + std::to_string(static_cast<int>(cp.flash_attn_type)) + " offload_kqv " +
+                   std::to_string(cp.offload_kqv) + " swa_full " + std::to_string(cp.swa_full) + " gpu_layers " +
+                   std::to_string(o.gpu_layers) + " n_batch " + std::to_string(cp.n_batch);
 }
 
 Engine::~Engine() = default;
@@ -100,10 +106,48 @@ void Engine::decode(int32_t* tokens, int32_t n) {
     cached_.insert(cached_.end(), tokens, tokens + n);
 }
 
-size_t Engine::evaluate_prompt(const std::vector<int32_t>& tokens, const std::function<bool()>& cancelled) {
+size_t Engine::restore_state(const std::vector<int32_t>& tokens, size_t keep, GenerationOutput& out) {
+    const auto t0 = Clock::now();
+    auto found = states_->find(tokens, keep);
+    if (!found) return keep;
+    forget_cache();
+    const bool fits = found->tokens.size() < n_ctx_;
+    if (!fits ||
+        llama_state_seq_set_data(ctx_.get(), found->state.data(), found->state.size(), 0) != found->state.size()) {
+        forget_cache();  // a partial load leaves part of the state behind
+        states_->refused(found->name);
+        return 0;
+    }
+    cached_ = std::move(found->tokens);
+    keep = std::mismatch(cached_.begin(), cached_.end(), tokens.begin(), tokens.end()).first - cached_.begin();
+    keep = std::min(keep, tokens.size() - 1);
+    out.restored_tokens = static_cast<int>(keep);
+    out.restored_from = found->name;
+    out.restore_ms = ms_since(t0);
+    return keep;
+}
+
+void Engine::take_pending_state() {
+    const size_t prefix = std::exchange(pending_prefix_, 0);
+    if (prefix == 0 || !states_ || cached_.size() < prefix) return;
+    std::vector<uint8_t> state(llama_state_seq_get_size(ctx_.get(), 0));
+    const size_t n = llama_state_seq_get_data(ctx_.get(), state.data(), state.size(), 0);
+    if (n == 0) return;
+    state.resize(n);
+    states_->keep(static_cast<uint32_t>(prefix), cached_, std::move(state));
+}
+
+void Engine::save_pending_state() {
+    std::lock_guard lock(mu_);
+    take_pending_state();
+}
+
+size_t Engine::evaluate_prompt(const std::vector<int32_t>& tokens, const std::function<bool()>& cancelled,
+                               GenerationOutput& out) {
     // The longest shared prefix, minus at least the last prompt token: its logits start the reply.
     size_t keep = std::mismatch(cached_.begin(), cached_.end(), tokens.begin(), tokens.end()).first - cached_.begin();
     keep = std::min(keep, tokens.size() - 1);
+    if (states_ && keep + 1 < tokens.size()) keep = restore_state(tokens, keep, out);
     if (keep < cached_.size()) {
         if (llama_memory_seq_rm(llama_get_memory(ctx_.get()), 0, static_cast<llama_pos>(keep), -1)) {
             cached_.resize(keep);
@@ -144,11 +188,14 @@ std::vector<int32_t> Engine::tokenize_prompt(const std::string& prompt) const {
 }
 
 GenerationOutput Engine::generate(const GenerationInput& in, const std::function<bool()>& cancelled) {
+    std::lock_guard lock(mu_);
+    take_pending_state();  // the previous request's state, before this one changes the cache
     const auto tokens = in.tokens.empty() ? tokenize_prompt(in.prompt) : in.tokens;
     GenerationOutput out;
     out.input_tokens = static_cast<int>(tokens.size());
     const llama_vocab* vocab = llama_model_get_vocab(model_.get());
-    Sampler sampler(vocab, SamplingParams{.seed = static_cast<uint32_t>(seed_state_++)}, in.grammar);
+    Sampler sampler(vocab, SamplingParams{.seed = static_cast<uint32_t>(fixed_seed_ ? seed_state_ : seed_state_++)},
+                    in.grammar);
 
     // Tokens whose text must reach the output although llama.cpp counts them as special (tool-call markers).
     std::set<llama_token> keep_special;
@@ -157,7 +204,7 @@ GenerationOutput Engine::generate(const GenerationInput& in, const std::function
     }
 
     const auto t0 = Clock::now();
-    out.cached_tokens = static_cast<int>(evaluate_prompt(tokens, cancelled));
+    out.cached_tokens = static_cast<int>(evaluate_prompt(tokens, cancelled, out));
     out.prompt_ms = ms_since(t0);
     if (cached_.size() != tokens.size()) {  // cancelled between prompt batches
         out.stop = StopReason::cancelled;
@@ -197,6 +244,8 @@ GenerationOutput Engine::generate(const GenerationInput& in, const std::function
     }
     out.generation_ms = ms_since(t1);
     out.text = sanitize_utf8(raw);
+    // The cache holds the whole prompt (and the reply): the prefix's state can be saved from it.
+    if (in.save_prefix > 0 && in.save_prefix <= tokens.size()) pending_prefix_ = in.save_prefix;
     return out;
 }
 

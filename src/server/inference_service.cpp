@@ -13,8 +13,13 @@ namespace tsuku::server {
 namespace v1 = tsuku::llm::v1;
 
 InferenceService::InferenceService(Engine& engine, const ChatTemplates& templates, ShutdownController& shutdown,
-                                   ServerIdentity identity, size_t max_waiting)
-    : engine_(engine), templates_(templates), shutdown_(shutdown), identity_(std::move(identity)), queue_(max_waiting) {
+                                   ServerIdentity identity, size_t max_waiting, PromptCache* cache)
+    : engine_(engine),
+      templates_(templates),
+      shutdown_(shutdown),
+      identity_(std::move(identity)),
+      queue_(max_waiting),
+      cache_(cache) {
     // The methods in the proto's order, by their full names ("/tsuku.llm.v1.InferenceService/Complete").
     const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
         tsuku::llm::v1::CompletionRequest::descriptor()->file()->package() + ".InferenceService");
@@ -58,6 +63,11 @@ grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::
     } catch (const RequestError& e) {
         return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
     }
+    if (cache_) {  // a long prefix not saved yet is saved after the reply
+        if (const auto prefix = prompt_prefix_text(rendered.prompt, chat)) {
+            input.save_prefix = cache_->prefix_to_save(*prefix, input.tokens);
+        }
+    }
     // Generation stops at the next token when the client goes away or the server is asked to stop.
     const auto cancelled = [this, context] { return context->IsCancelled() || shutdown_.stopping(); };
 
@@ -76,6 +86,7 @@ grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::
         spdlog::info("complete: started ({} messages, {} tools, max_tokens {}{})", chat.messages.size(),
                      chat.tools.size(), chat.max_tokens, input.grammar.gbnf.empty() ? "" : ", constrained");
         out = engine_.generate(input, cancelled);
+        if (cache_ && input.save_prefix > 0) cache_->saved_soon();
     } catch (const QueueFull& e) {
         spdlog::warn("complete: refused: {}", e.what());
         return {grpc::StatusCode::RESOURCE_EXHAUSTED, e.what()};
@@ -92,6 +103,12 @@ grpc::Status InferenceService::Complete(grpc::ServerContext* context, const v1::
     }
     if (out.stop == StopReason::cancelled) {  // the server is stopping: the client gets what was generated
         spdlog::info("complete: cancelled after {} tokens: the server is shutting down", out.output_tokens);
+    }
+
+    if (out.restored_tokens > 0 && cache_) {
+        cache_->count_hit();
+        spdlog::info("complete: restored {} prompt tokens from the saved state {} in {:.0f} ms (prompt {:.0f} ms)",
+                     out.restored_tokens, out.restored_from, out.restore_ms, out.prompt_ms);
     }
 
     const ParsedReply reply = templates_.parse(rendered, out.text, out.stop != StopReason::end_turn);
@@ -148,6 +165,14 @@ grpc::Status InferenceService::GetStatus(grpc::ServerContext*, const v1::StatusR
     response->set_threads(identity_.threads);
     response->set_threads_why(identity_.threads_why);
     response->set_max_request_bytes(static_cast<int64_t>(identity_.max_request_bytes));
+    if (cache_) {
+        const auto c = cache_->stats();
+        response->set_prompt_cache_bytes(static_cast<int64_t>(c.bytes));
+        response->set_prompt_cache_budget_bytes(static_cast<int64_t>(c.budget_bytes));
+        response->set_prompt_cache_states(static_cast<int32_t>(c.files));
+        response->set_prompt_cache_hits(static_cast<int64_t>(c.hits));
+        response->set_prompt_cache_saves(static_cast<int64_t>(c.saves));
+    }
     return grpc::Status::OK;
 }
 

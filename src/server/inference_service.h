@@ -10,6 +10,7 @@
 #include "server/backend_check.h"
 #include "server/chat_template.h"
 #include "server/engine.h"
+#include "server/prompt_cache.h"
 #include "server/request_queue.h"
 #include "server/shutdown_controller.h"
 #include "tsuku/llm/v1/inference.grpc.pb.h"
@@ -34,7 +35,7 @@ struct ServerIdentity {
 class InferenceService final : public grpc::Service {
 public:
     InferenceService(Engine& engine, const ChatTemplates& templates, ShutdownController& shutdown,
-                     ServerIdentity identity, size_t max_waiting);
+                     ServerIdentity identity, size_t max_waiting, PromptCache* cache = nullptr);
 
     grpc::Status Complete(grpc::ServerContext* context, const tsuku::llm::v1::CompletionRequest* request,
                           tsuku::llm::v1::CompletionResponse* response);
@@ -51,6 +52,7 @@ private:
     ServerIdentity identity_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     RequestQueue queue_;
+    PromptCache* cache_;  // null: no persistent prompt cache
 };
 
 }  // namespace tsuku::server

@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
     server::ServeOptions so;
     std::string socket, model, idle = "5m";
     bool verbose = false;
+    int64_t seed = -1;
     auto* serve = app.add_subcommand("serve", "serve gRPC on a Unix socket");
     serve->add_option("--socket", socket, "Unix socket path to listen on")->required();
     serve->add_option("--model", model, "GGUF model file")->required();
@@ -105,6 +106,11 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 1024));
     serve->add_flag("--allow-software-devices", so.allow_software_devices,
                     "accept software GPU devices such as llvmpipe (tests); also TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1");
+    serve->add_option("--prompt-cache", so.prompt_cache_dir,
+                      "folder of saved prompt states, restored by later servers (tsuku passes $TSUKU_HOME/cache/kv)");
+    serve->add_option("--prompt-cache-size", so.prompt_cache_bytes, "their size budget in bytes (0: no cache)");
+    serve->add_option("--seed", seed, "sample every request with this seed (reproducible replies)")
+        ->check(CLI::Range(int64_t{0}, int64_t{UINT32_MAX}));
     serve->add_flag("-v,--verbose", verbose, "log llama.cpp's own messages");
 
     bool json = false;
@@ -143,6 +149,8 @@ int main(int argc, char** argv) {
         }
         so.socket = fs::absolute(socket);
         so.model = fs::absolute(model);
+        if (seed >= 0) so.seed = static_cast<uint32_t>(seed);
+        if (!so.prompt_cache_dir.empty()) so.prompt_cache_dir = fs::absolute(so.prompt_cache_dir);
         so.allow_software_devices = so.allow_software_devices || software_devices_allowed(env);
         so.library_dir = executable_dir();
         return server::serve(so);

@@ -22,6 +22,7 @@
 #include "server/chat_template.h"
 #include "server/inference_service.h"
 #include "server/notifier.h"
+#include "server/prompt_cache.h"
 #include "server/request_limits.h"
 #include "server/variant.h"
 
@@ -164,6 +165,7 @@ int serve(const ServeOptions& o) {
         if (o.threads > 0 && o.threads != cpu.threads) cpu = platform::configured_threads(cpu, o.threads, "--threads");
         eo.threads = cpu.threads;
         eo.gpu_layers = o.gpu_layers >= 0 ? o.gpu_layers : (backend == Backend::cpu ? 0 : 999);
+        eo.seed = o.seed;
         engine = std::make_unique<Engine>(eo);
         templates = std::make_unique<ChatTemplates>(engine->model());
     } catch (const std::exception& e) {
@@ -171,6 +173,27 @@ int serve(const ServeOptions& o) {
     }
     spdlog::info("model {} ({}) loaded: context {} tokens, threads {}, chat template: {}", engine->model_name(),
                  engine->gguf_name(), engine->context_tokens(), cpu.why, templates->template_used());
+
+    // The persistent prompt cache: its identity is everything a state's validity depends on.
+    std::unique_ptr<PromptCache> prompt_cache;
+    if (!o.prompt_cache_dir.empty() && o.prompt_cache_bytes > 0) {
+        PromptCacheOptions pc;
+        pc.dir = o.prompt_cache_dir;
+        pc.budget_bytes = o.prompt_cache_bytes;
+        stat_model(o.model, pc.identity);
+        pc.identity.model_sha256 = o.model_sha256;
+        pc.identity.backend = backend_str;
+        pc.identity.addon_version = kVersion;
+        pc.identity.llama_cpp = kLlamaCppRelease;
+        pc.identity.context_tokens = engine->context_tokens();
+        pc.identity.kv_settings = engine->kv_settings();
+        try {
+            prompt_cache = std::make_unique<PromptCache>(*engine, pc);
+            engine->set_state_source(prompt_cache.get());
+        } catch (const std::exception& e) {  // a cache is never worth refusing to serve
+            spdlog::warn("prompt cache off: {}", e.what());
+        }
+    }
 
     // 5. Bind, private to the user.
     std::string why;
@@ -189,7 +212,7 @@ int serve(const ServeOptions& o) {
         const size_t free_bytes = check.devices.front().memory_free;
         identity.available_vram_bytes = [free_bytes] { return static_cast<int64_t>(free_bytes); };
     }
-    InferenceService service(*engine, *templates, shutdown, identity, o.max_waiting);
+    InferenceService service(*engine, *templates, shutdown, identity, o.max_waiting, prompt_cache.get());
     grpc::ServerBuilder builder;
     builder.AddListeningPort("unix:" + o.socket.string(), grpc::InsecureServerCredentials());
     builder.RegisterService(&service);
@@ -224,6 +247,7 @@ int serve(const ServeOptions& o) {
     server->Shutdown(std::chrono::system_clock::now() + (drained ? std::chrono::seconds(1) : std::chrono::seconds(0)));
     server->Wait();
     ::unlink(o.socket.c_str());
+    if (prompt_cache) prompt_cache->flush();  // the last reply's state, if it is still to be saved
     spdlog::info("stopped");
     return to_int(ExitCode::ok);
 }

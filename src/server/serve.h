@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace tsuku::server {
@@ -22,7 +23,10 @@ struct ServeOptions {
     int gpu_layers = -1;     // -1: everything on the backend's device (0 for cpu)
     size_t max_waiting = 8;  // requests that may wait behind the one generating
     bool allow_software_devices = false;
-    std::filesystem::path library_dir;  // the variant's folder (where libggml-*.so live)
+    std::filesystem::path library_dir;       // the variant's folder (where libggml-*.so live)
+    std::filesystem::path prompt_cache_dir;  // saved prompt states ($TSUKU_HOME/cache/kv); empty: none
+    uint64_t prompt_cache_bytes = 0;         // their budget; 0: none
+    std::optional<uint32_t> seed;            // a fixed sampling seed for every request (tests, benchmarks)
 };
 
 int serve(const ServeOptions& options);  // returns the process exit code

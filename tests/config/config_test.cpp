@@ -53,6 +53,7 @@ std::string other_value(const KeyDef& k) {
         case ValueType::boolean: return k.default_value == "true" ? "false" : "true";
         case ValueType::model: return "/models/x.gguf";
         case ValueType::threads: return "3";
+        case ValueType::byte_size: return "512MiB";
     }
     return {};
 }
@@ -67,6 +68,20 @@ TEST(KeyTable, ThreadsIsAutoOrACount) {
     EXPECT_EQ(thread_count("auto"), std::nullopt);
     for (const char* bad : {"0", "-1", "1025", "4x", "", "all"}) EXPECT_EQ(normalize(k, bad), std::nullopt) << bad;
     EXPECT_NE(valid_values(k).find("1 to 1024"), std::string::npos);
+}
+
+TEST(KeyTable, PromptCacheSizeIsABudgetInBytes) {
+    const KeyDef& k = key(kPromptCacheSize);
+    EXPECT_EQ(k.default_value, "1GiB");
+    EXPECT_EQ(normalize(k, "0"), "0");
+    EXPECT_EQ(normalize(k, "1024MiB"), "1GiB");
+    EXPECT_EQ(normalize(k, "2GB"), "2GB");
+    EXPECT_EQ(normalize(k, "1048576"), "1MiB");
+    EXPECT_EQ(normalize(k, "1000001"), "1000001");
+    for (const char* bad : {"", "-1", "1.5GiB", "1gib", "GiB", "1 GiB", "99999999999TiB"}) {
+        EXPECT_EQ(normalize(k, bad), std::nullopt) << bad;
+    }
+    EXPECT_NE(valid_values(k).find("0 for off"), std::string::npos);
 }
 
 TEST(KeyTable, EveryKeyIsWellFormed) {
@@ -119,6 +134,7 @@ TEST_F(ConfigTest, MissingFileMeansDefaults) {
     EXPECT_TRUE(c.fallback_enabled());
     EXPECT_FALSE(c.allow_downloads());
     EXPECT_EQ(c.start_timeout(), std::chrono::minutes(2));
+    EXPECT_EQ(c.prompt_cache_size(), uint64_t{1} << 30);
     EXPECT_FALSE(fs::exists(file()));
 }
 
