@@ -145,6 +145,7 @@ lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& reque
         spec.start_timeout = cfg.start_timeout();
         spec.extra_args = {"--threads", std::to_string(thread_budget(cfg, report).threads)};
         platform::add_launch_environment(spec.env, report.evidence, ctx.env);  // what detection found is what loads
+        if (request.on_launch) request.on_launch(name, lifecycle::model_display_name(model.path.string()));
         return spec;
     };
     bool failed_before = false;

@@ -33,6 +33,10 @@ struct GenerationInput {
     GrammarSpec grammar;
     std::vector<std::string> preserved_tokens;  // special tokens that stay in the text (tool-call markers)
     std::vector<std::string> stops;             // stop strings (not part of the text)
+    SamplingOptions sampling;                   // its stops are already in `stops`
+    // Called after each generated token that did not complete a stop string, with all the raw text so far (bytes:
+    // it may end inside a UTF-8 sequence or a stop string; see server/stream_cut.h). Empty: not called.
+    std::function<void(const std::string& raw)> on_text;
 };
 
 // cancelled: the client went away or the server is shutting down; context_full: no room left in the context.
