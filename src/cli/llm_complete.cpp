@@ -165,7 +165,7 @@ void print_json(Context& ctx, const tsuku::llm::v1::CompletionResponse& response
 
 // The whole reply at once (--no-stream, --json): one write. Ctrl-C still cancels the generation.
 void run_whole(Context& ctx, client::LlmClient& client, const tsuku::llm::v1::CompletionRequest& request, bool json,
-               const std::function<void()>& on_reply) {
+               bool verbose, const std::function<void()>& on_reply) {
     client::Cancellation cancel;
     tsuku::llm::v1::CompletionResponse response;
     try {
@@ -176,6 +176,7 @@ void run_whole(Context& ctx, client::LlmClient& client, const tsuku::llm::v1::Co
         throw Interrupted{};
     }
     on_reply();
+    if (verbose) say_speed(ctx.err, response.usage(), response.timing());
     if (response.stop_reason() == "cancelled") {
         ctx.err << "tsuku: the server was stopped during this request; the reply is cut short\n";
     }
@@ -215,7 +216,7 @@ void run(Context& ctx, const CompleteOptions& o) {
     status.ready();
     client::LlmClient client(started.server.socket);
     if (o.no_stream || (o.json && !o.stream)) {
-        run_whole(ctx, client, request, o.json, [&status] { status.first_token(); });
+        run_whole(ctx, client, request, o.json, o.verbose, [&status] { status.first_token(); });
         return;
     }
 

@@ -32,7 +32,7 @@ TEST(StreamCut, ToolCallMarkupIsNeverShown) {
     h.hold_trailing_space = true;
     EXPECT_EQ(streamable_prefix("Sure. <tool", h), 5u);                 // may be a call; the space too
     EXPECT_EQ(streamable_prefix("Sure. <tool_call>{\"name\"", h), 5u);  // is one: everything from it is held
-    EXPECT_EQ(streamable_prefix("a <b> c", h), 5u);                     // "<b>" is not markup; the space is held
+    EXPECT_EQ(streamable_prefix("a <b> c ", h), 7u);                    // "<b>" is not markup; the last space is held
 }
 
 TEST(StreamCut, AForcedToolCallHoldsEverything) {
