@@ -114,7 +114,7 @@ int run(App& app, int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.root.exit(e) == 0 ? 0 : to_int(ExitCode::usage);
     } catch (const Interrupted&) {
-        return kInterruptedExit;  // the command has tidied its output
+        return to_int(ExitCode::interrupted);  // the command has tidied its output
     } catch (const UserError& e) {
         std::fprintf(stderr, "error: %s\n  fix: %s\n", e.what(), e.fix().c_str());
         return to_int(e.code());

@@ -8,7 +8,6 @@ namespace tsuku::cli {
 
 // Thrown by a command that Ctrl-C stopped after it has tidied its output; run() exits with ExitCode::interrupted.
 struct Interrupted {};
-inline constexpr int kInterruptedExit = 130;  // TEMP: becomes ExitCode::interrupted
 
 // While alive, SIGINT runs `on_interrupt` on a watcher thread (so it may lock and call gRPC, which a signal
 // handler may not) instead of ending the process. Restores the previous SIGINT action when destroyed. One at a
