@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "common/edit_distance.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
@@ -97,7 +98,7 @@ void add_light_commands(App& app, Context& ctx) {
         ctx.out << version_text() << "\n";
     });
     app.llm = app.root.add_subcommand(
-        "llm", "local LLM: complete, status, stop, detect, install, uninstall, prune, manifest, bench");
+        "llm", "local LLM: complete, chat, status, stop, detect, install, uninstall, prune, manifest, bench");
     app.llm->require_subcommand(1);
     app.llm->set_version_flag("--version", version_text());
     add_llm_detect(*app.llm, ctx);
@@ -112,6 +113,8 @@ int run(App& app, int argc, char** argv) {
         app.root.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.root.exit(e) == 0 ? 0 : to_int(ExitCode::usage);
+    } catch (const Interrupted&) {
+        return to_int(ExitCode::interrupted);  // the command has tidied its output
     } catch (const UserError& e) {
         print_problem("error: ", e.what(), e.fix());
         return to_int(e.code());

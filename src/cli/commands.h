@@ -8,6 +8,7 @@
 namespace tsuku::cli {
 
 void add_llm_complete(CLI::App& llm, Context& ctx);
+void add_llm_chat(CLI::App& llm, Context& ctx);  // a conversation, streamed, on one server
 void add_llm_status(CLI::App& llm, Context& ctx);
 void add_llm_stop(CLI::App& llm, Context& ctx);
 // tsuku llm detect; and the hidden `tsuku __probe` that detect runs in an isolated child.

@@ -1,5 +1,8 @@
 // tsuku llm complete [PROMPT…|-] [--system S] [--max-tokens N] [--schema S] [--tools T] [--tool-choice C] [--json]
-//                    [--model M] [--backend B] [--yes]
+//                    [--stream|--no-stream] [--temperature T] [--top-p P] [--seed N] [--stop S]… [--model M]
+//                    [--backend B] [--yes]
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,7 +10,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/interrupt.h"
+#include "cli/reply_stream.h"
+#include "cli/sampling_options.h"
 #include "cli/server_start.h"
+#include "cli/start_status.h"
 #include "client/llm_client.h"
 #include "common/error.h"
 #include "common/text_input.h"
@@ -27,6 +34,11 @@ struct CompleteOptions {
     std::string model;
     std::string backend;
     bool yes = false;
+    bool stream = false;     // --stream: with --json, one JSON object per chunk
+    bool no_stream = false;  // --no-stream: the whole reply in one write
+    Sampling sampling;
+    bool quiet = false;
+    bool verbose = false;
 };
 
 // Far more than any model's context holds (4096 tokens are ~16 KiB of text); a larger input is a mistake.
@@ -51,7 +63,17 @@ bool stdin_is_regular_file() {
     return ::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-std::string assemble_prompt(const std::vector<std::string>& parts) {
+// A pipe on stdin that holds data nobody asked for: the user probably meant it to be part of the prompt.
+bool stdin_is_pipe_with_data() {
+    struct stat st {};
+    if (::fstat(STDIN_FILENO, &st) != 0 || !S_ISFIFO(st.st_mode)) return false;
+    pollfd p{STDIN_FILENO, POLLIN, 0};
+    int available = 0;
+    return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) && ::ioctl(STDIN_FILENO, FIONREAD, &available) == 0 &&
+           available > 0;
+}
+
+std::string assemble_prompt(const std::vector<std::string>& parts, std::ostream* notices) {
     std::string text;
     bool used_stdin = false;
     for (const auto& p : parts) {
@@ -67,6 +89,9 @@ std::string assemble_prompt(const std::vector<std::string>& parts) {
     if (!used_stdin && stdin_is_regular_file()) {
         const std::string in = read_stdin();
         if (!in.empty()) text += (text.empty() ? "" : "\n\n") + in;
+    } else if (!used_stdin && notices && stdin_is_pipe_with_data()) {
+        *notices << "tsuku: standard input (a pipe) was not read; to include it in the prompt, add '-' where it "
+                    "belongs: ... | tsuku llm complete \"Summarise:\" -\n";
     }
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
         throw UserError("the prompt is empty", "give a prompt, e.g. tsuku llm complete \"Hello\", or '-' to read stdin",
@@ -121,6 +146,47 @@ void add_tools(tsuku::llm::v1::CompletionRequest& request, const nlohmann::json&
     }
 }
 
+void print_json(Context& ctx, const tsuku::llm::v1::CompletionResponse& response) {
+    nlohmann::json j = {
+        {"content", response.content()},
+        {"stop_reason", response.stop_reason()},
+        {"usage",
+         {{"input_tokens", response.usage().input_tokens()},
+          {"output_tokens", response.usage().output_tokens()},
+          {"cached_input_tokens", response.usage().cached_input_tokens()}}},
+        {"timing",
+         {{"prompt_ms", response.timing().prompt_ms()}, {"generation_ms", response.timing().generation_ms()}}},
+        {"tool_calls", nlohmann::json::array()}};
+    for (const auto& t : response.tool_calls()) {
+        j["tool_calls"].push_back({{"id", t.id()}, {"name", t.name()}, {"arguments_json", t.arguments_json()}});
+    }
+    ctx.out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n" << std::flush;
+}
+
+// The whole reply at once (--no-stream, --json): one write. Ctrl-C still cancels the generation.
+void run_whole(Context& ctx, client::LlmClient& client, const tsuku::llm::v1::CompletionRequest& request, bool json,
+               bool verbose, const std::function<void()>& on_reply) {
+    client::Cancellation cancel;
+    tsuku::llm::v1::CompletionResponse response;
+    try {
+        InterruptWatch watch([&cancel] { cancel.cancel(); });
+        response = client.complete(request, std::chrono::minutes(30), &cancel);
+    } catch (const client::CallCancelled&) {
+        on_reply();
+        throw Interrupted{};
+    }
+    on_reply();
+    if (verbose) say_speed(ctx.err, response.usage(), response.timing());
+    if (response.stop_reason() == "cancelled") {
+        ctx.err << "tsuku: the server was stopped during this request; the reply is cut short\n";
+    }
+    if (json) return print_json(ctx, response);
+    std::string text = response.content();
+    if (text.empty() || text.back() != '\n') text += "\n";
+    for (const auto& t : response.tool_calls()) text += tool_call_line(t) + "\n";
+    ctx.out << text << std::flush;
+}
+
 void run(Context& ctx, const CompleteOptions& o) {
     tsuku::llm::v1::CompletionRequest request;
     require_utf8(o.system, "the system prompt (--system)");
@@ -130,38 +196,36 @@ void run(Context& ctx, const CompleteOptions& o) {
         request.set_json_schema(checked_schema("--schema", json_argument("--schema", o.schema)).dump());
     if (!o.tools.empty()) add_tools(request, json_argument("--tools", o.tools));
     request.set_tool_choice(o.tool_choice);
+    apply_sampling(o.sampling, request);
     auto* m = request.add_messages();
     m->set_role(tsuku::llm::v1::ROLE_USER);
-    m->set_content(assemble_prompt(o.prompt));
+    m->set_content(assemble_prompt(o.prompt, o.quiet ? nullptr : &ctx.err));
     require_utf8(m->content(), "the prompt");
 
     StartRequest start;
     if (!o.model.empty()) start.model = o.model;
     start.backend = o.backend;
     start.assume_yes = o.yes;
+    const Verbosity verbosity = o.quiet ? Verbosity::quiet : o.verbose ? Verbosity::verbose : Verbosity::normal;
+    StartStatus status(ctx.err, ::isatty(STDERR_FILENO) == 1, verbosity);
+    start.on_launch = [&status](const std::string& backend, const std::string& model) {
+        status.launching(backend, model);
+    };
     // Holds the server's use lock until the reply is in: no other client restarts it meanwhile.
-    const auto started = ensure_server(ctx, start);
+    const auto started = start_quietly_if(o.quiet, ctx, start);
+    status.ready();
     client::LlmClient client(started.server.socket);
-    const auto response = client.complete(request, std::chrono::minutes(30));
-    if (response.stop_reason() == "cancelled") {
-        ctx.err << "tsuku: the server was stopped during this request; the reply is cut short\n";
-    }
-    if (o.json) {
-        nlohmann::json j = {{"content", response.content()},
-                            {"stop_reason", response.stop_reason()},
-                            {"usage",
-                             {{"input_tokens", response.usage().input_tokens()},
-                              {"output_tokens", response.usage().output_tokens()},
-                              {"cached_input_tokens", response.usage().cached_input_tokens()}}},
-                            {"tool_calls", nlohmann::json::array()}};
-        for (const auto& t : response.tool_calls()) {
-            j["tool_calls"].push_back({{"id", t.id()}, {"name", t.name()}, {"arguments_json", t.arguments_json()}});
-        }
-        ctx.out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    if (o.no_stream || (o.json && !o.stream)) {
+        run_whole(ctx, client, request, o.json, o.verbose, [&status] { status.first_token(); });
         return;
     }
-    ctx.out << response.content();
-    if (response.content().empty() || response.content().back() != '\n') ctx.out << "\n";
+
+    const auto r = stream_reply(client, request, StreamOutput{ctx.out, o.json, [&status] { status.first_token(); }});
+    if (o.verbose && !r.interrupted) say_speed(ctx.err, r.final.usage(), r.final.timing());
+    if (r.interrupted) throw Interrupted{};
+    if (r.final.stop_reason() == "cancelled") {
+        ctx.err << "tsuku: the server was stopped during this request; the reply is cut short\n";
+    }
 }
 
 }  // namespace
@@ -173,14 +237,23 @@ void add_llm_complete(CLI::App& llm, Context& ctx) {
                     "the prompt; '-' reads standard input (a file redirected to stdin is "
                     "appended automatically)");
     cmd->add_option("--system", o->system, "system prompt");
-    cmd->add_option("--max-tokens", o->max_tokens, "most tokens to generate")->check(CLI::Range(1, 1 << 20));
-    cmd->add_flag("--json", o->json, "print the response as JSON (content, stop_reason, usage, tool_calls)");
+    cmd->add_option("--max-tokens", o->max_tokens, "most tokens to generate")
+        ->check(CLI::Range(1, 1 << 20))
+        ->capture_default_str();
+    cmd->add_flag("--json", o->json,
+                  "print the response as one JSON object (content, stop_reason, usage, timing, tool_calls)");
+    auto* stream = cmd->add_flag("--stream", o->stream,
+                                 "with --json: print one JSON object per chunk as it arrives (NDJSON; the last has "
+                                 "stop_reason, usage, timing and tool_calls). Text output streams by default");
+    cmd->add_flag("--no-stream", o->no_stream, "print the reply in one write when it is complete")->excludes(stream);
+    add_sampling_options(*cmd, o->sampling);
     cmd->add_option("--schema", o->schema,
                     "constrain the reply to JSON valid for this JSON schema (the schema, or a file holding it)");
     cmd->add_option("--tools", o->tools,
-                    "tools the model may call: a JSON array of {name, description, parameters} (or a file); the "
-                    "calls are printed with --json");
-    cmd->add_option("--tool-choice", o->tool_choice, "auto (default), none or required")
+                    "tools the model may call: a JSON array of {name, description, parameters} (or a file); each "
+                    "call prints as `tool call: NAME {arguments}`");
+    cmd->add_option("--tool-choice", o->tool_choice, "auto, none or required")
+        ->default_str("auto")
         ->check(CLI::IsMember({"auto", "none", "required"}));
     cmd->add_option("--model", o->model,
                     "a model name (tsuku llm manifest) or a .gguf path, instead of llm.model (takes effect when the "
@@ -189,6 +262,9 @@ void add_llm_complete(CLI::App& llm, Context& ctx) {
                     "try this backend first for this call (as tsuku llm detect --backend); a running server on "
                     "another backend is restarted");
     cmd->add_flag("-y,--yes", o->yes, "download a missing variant or model without asking");
+    auto* quiet = cmd->add_flag("-q,--quiet", o->quiet, "no notices on stderr (the start status line included)");
+    cmd->add_flag("-v,--verbose", o->verbose, "also say how long the start, the first token and the reply took")
+        ->excludes(quiet);
     cmd->callback([&ctx, o] { run(ctx, *o); });
 }
 

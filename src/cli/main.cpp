@@ -4,6 +4,7 @@
 
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/completion.h"
 
 extern "C" __attribute__((visibility("default"))) int tsuku_cli_main(int argc, char** argv) {
     using namespace tsuku;
@@ -13,10 +14,12 @@ extern "C" __attribute__((visibility("default"))) int tsuku_cli_main(int argc, c
     cli::App app;
     cli::add_light_commands(app, ctx);
     cli::add_llm_complete(*app.llm, ctx);
+    cli::add_llm_chat(*app.llm, ctx);
     cli::add_llm_status(*app.llm, ctx);
     cli::add_llm_stop(*app.llm, ctx);
     cli::add_llm_install(*app.llm, ctx);
     cli::add_llm_models(*app.llm, ctx);
     cli::add_llm_bench(*app.llm, ctx);
+    cli::add_completion_command(app.root, ctx);  // last: it completes every command registered before it
     return cli::run(app, argc, argv);
 }

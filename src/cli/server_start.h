@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -30,6 +31,8 @@ struct StartRequest {
     std::optional<std::string> model;  // --model on the command line
     std::string backend;               // --backend for this one call ("" = llm.backend)
     bool assume_yes = false;           // --yes
+    // Called just before a server is launched (after any download): the backend and the model's name.
+    std::function<void(const std::string& backend, const std::string& model)> on_launch;
 };
 
 // A server that serves what `request` (with the config) asks for: the running one when it does, else a new one

@@ -58,12 +58,69 @@ LlmClient::LlmClient(const fs::path& socket) : socket_(socket) {
     stub_ = v1::InferenceService::NewStub(channel);
 }
 
-v1::CompletionResponse LlmClient::complete(const v1::CompletionRequest& request, std::chrono::milliseconds timeout) {
+v1::CompletionResponse LlmClient::complete(const v1::CompletionRequest& request, std::chrono::milliseconds timeout,
+                                           Cancellation* cancel) {
     auto ctx = context_with(timeout);
+    if (cancel) cancel->attach(ctx.get());
     v1::CompletionResponse response;
     const auto s = stub_->Complete(ctx.get(), request, &response);
+    if (cancel) cancel->detach();
+    if (cancel && cancel->cancelled()) throw CallCancelled();
     if (!s.ok()) throw_rpc_error("Complete", s, socket_);
     return response;
+}
+
+void Cancellation::cancel() {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    if (ctx_) ctx_->TryCancel();
+}
+
+bool Cancellation::cancelled() const {
+    std::lock_guard lock(mutex_);
+    return cancelled_;
+}
+
+void Cancellation::attach(grpc::ClientContext* ctx) {
+    std::lock_guard lock(mutex_);
+    ctx_ = ctx;
+    if (cancelled_) ctx_->TryCancel();
+}
+
+void Cancellation::detach() {
+    std::lock_guard lock(mutex_);
+    ctx_ = nullptr;
+}
+
+v1::CompletionChunk LlmClient::complete_stream(const v1::CompletionRequest& request, std::chrono::milliseconds timeout,
+                                               const std::function<void(const v1::CompletionChunk&)>& on_chunk,
+                                               Cancellation* cancel) {
+    auto ctx = context_with(timeout);
+    if (cancel) cancel->attach(ctx.get());
+    struct Detach {
+        Cancellation* c;
+        ~Detach() {
+            if (c) c->detach();
+        }
+    } detach{cancel};
+    auto reader = stub_->CompleteStream(ctx.get(), request);
+    v1::CompletionChunk chunk, last;
+    bool final_seen = false;
+    while (reader->Read(&chunk)) {
+        on_chunk(chunk);
+        if (!chunk.stop_reason().empty()) {
+            last = chunk;
+            final_seen = true;
+        }
+    }
+    const auto s = reader->Finish();
+    if (cancel && cancel->cancelled()) throw CallCancelled();
+    if (!s.ok()) throw_rpc_error("CompleteStream", s, socket_);
+    if (!final_seen) {
+        throw UserError("the server ended the reply without its final chunk",
+                        "see the server log; run the command again");
+    }
+    return last;
 }
 
 v1::StatusResponse LlmClient::status(std::chrono::milliseconds timeout) {

@@ -16,6 +16,7 @@ enum class ExitCode : int {
     internal = 70,             // EX_SOFTWARE: a bug or an unexpected failure
     socket_unavailable = 73,   // EX_CANTCREAT: socket/lock cannot be created (another server owns it)
     backend_unavailable = 78,  // EX_CONFIG: this variant's backend cannot run on this machine
+    interrupted = 130,         // tsuku: stopped by Ctrl-C (128 + SIGINT, as shells report it)
 };
 
 struct ExitCodeInfo {
@@ -24,7 +25,7 @@ struct ExitCodeInfo {
     std::string_view meaning;
 };
 
-inline constexpr std::array<ExitCodeInfo, 8> kExitCodes{{
+inline constexpr std::array<ExitCodeInfo, 9> kExitCodes{{
     {ExitCode::ok, "ok", "normal exit or idle shutdown"},
     {ExitCode::failure, "failure", "the command failed; the message names the problem and the fix"},
     {ExitCode::usage, "usage", "invalid command line"},
@@ -33,6 +34,7 @@ inline constexpr std::array<ExitCodeInfo, 8> kExitCodes{{
     {ExitCode::internal, "internal", "internal error"},
     {ExitCode::socket_unavailable, "socket_unavailable", "the socket or its lock is owned by another server"},
     {ExitCode::backend_unavailable, "backend_unavailable", "the variant's backend cannot run here: fall back"},
+    {ExitCode::interrupted, "interrupted", "stopped by Ctrl-C; what was printed is kept"},
 }};
 
 constexpr int to_int(ExitCode c) { return static_cast<int>(c); }

@@ -2,6 +2,8 @@
 // generates for.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,12 +40,21 @@ struct ToolSpec {
 // auto: the model decides; none: no tool calls; required: the reply is one tool call.
 enum class ToolChoice { automatic, none, required };
 
+// Unset fields: the server's defaults (server/sampler.h), a fresh seed per request.
+struct SamplingOptions {
+    std::optional<float> temperature;
+    std::optional<float> top_p;
+    std::optional<uint32_t> seed;
+    std::vector<std::string> stops;  // the client's stop strings, besides the template's
+};
+
 struct ChatRequest {
     std::vector<ChatMessage> messages;  // the system prompt first when there is one
     std::vector<ToolSpec> tools;
     ToolChoice tool_choice = ToolChoice::automatic;
     std::string json_schema;  // empty: free text
     int max_tokens = 256;
+    SamplingOptions sampling;
 };
 
 }  // namespace tsuku::server

@@ -194,8 +194,13 @@ GenerationOutput Engine::generate(const GenerationInput& in, const std::function
     GenerationOutput out;
     out.input_tokens = static_cast<int>(tokens.size());
     const llama_vocab* vocab = llama_model_get_vocab(model_.get());
-    Sampler sampler(vocab, SamplingParams{.seed = static_cast<uint32_t>(fixed_seed_ ? seed_state_ : seed_state_++)},
-                    in.grammar);
+    SamplingParams params;
+    // The request's seed first; else the server's --seed (fixed), else a new one per request.
+    params.seed = static_cast<uint32_t>(fixed_seed_ ? seed_state_ : seed_state_++);
+    if (in.sampling.temperature) params.temperature = *in.sampling.temperature;
+    if (in.sampling.top_p) params.top_p = *in.sampling.top_p;
+    if (in.sampling.seed) params.seed = *in.sampling.seed;
+    Sampler sampler(vocab, params, in.grammar);
 
     // Tokens whose text must reach the output although llama.cpp counts them as special (tool-call markers).
     std::set<llama_token> keep_special;
@@ -235,6 +240,7 @@ GenerationOutput Engine::generate(const GenerationInput& in, const std::function
             out.stop = StopReason::end_turn;
             break;
         }
+        if (in.on_text) in.on_text(raw);
         if (out.output_tokens >= in.max_tokens) break;
         if (cached_.size() + 1 >= n_ctx_) {  // no room for this token's keys and values
             out.stop = StopReason::context_full;

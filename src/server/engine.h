@@ -37,6 +37,10 @@ struct GenerationInput {
     GrammarSpec grammar;
     std::vector<std::string> preserved_tokens;  // special tokens that stay in the text (tool-call markers)
     std::vector<std::string> stops;             // stop strings (not part of the text)
+    SamplingOptions sampling;                   // its stops are already in `stops`
+    // Called after each generated token that did not complete a stop string, with all the raw text so far (bytes:
+    // it may end inside a UTF-8 sequence or a stop string; see server/stream_cut.h). Empty: not called.
+    std::function<void(const std::string& raw)> on_text;
     size_t save_prefix = 0;  // > 0: after the reply, the state is handed to the StateSource under this prefix
 };
 

@@ -39,12 +39,25 @@ public:
 
     grpc::Status Complete(grpc::ServerContext* context, const tsuku::llm::v1::CompletionRequest* request,
                           tsuku::llm::v1::CompletionResponse* response);
+    grpc::Status CompleteStream(grpc::ServerContext* context, const tsuku::llm::v1::CompletionRequest* request,
+                                grpc::ServerWriter<tsuku::llm::v1::CompletionChunk>* writer);
     grpc::Status Shutdown(grpc::ServerContext* context, const tsuku::llm::v1::ShutdownRequest* request,
                           tsuku::llm::v1::ShutdownResponse* response);
     grpc::Status GetStatus(grpc::ServerContext* context, const tsuku::llm::v1::StatusRequest* request,
                            tsuku::llm::v1::StatusResponse* response);
 
 private:
+    struct Reply {
+        grpc::Status status;  // not OK: nothing else is set
+        GenerationOutput out;
+        ParsedReply parsed;
+        std::string stop_reason;
+    };
+    // Validates, queues and generates for both Complete and CompleteStream. `on_delta` (may be empty) gets the
+    // content as it becomes showable (server/stream_cut.h) and returns false when the client can take no more.
+    Reply generate_reply(grpc::ServerContext* context, const tsuku::llm::v1::CompletionRequest& request,
+                         const std::function<bool(std::string_view delta)>& on_delta);
+
     std::vector<std::string> method_names_;  // gRPC keeps pointers to the methods' names
     Engine& engine_;
     const ChatTemplates& templates_;

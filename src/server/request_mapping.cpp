@@ -46,6 +46,42 @@ ToolChoice tool_choice_of(const std::string& s) {
     throw RequestError("tool_choice '" + s + "' is not known: use \"auto\", \"none\" or \"required\"");
 }
 
+constexpr size_t kMaxStops = 8;
+constexpr size_t kMaxStopBytes = 256;
+
+SamplingOptions sampling_of(const v1::CompletionRequest& req) {
+    SamplingOptions out;
+    if (req.has_temperature()) {
+        const float t = req.temperature();
+        if (!(t >= 0.0f && t <= 2.0f)) {
+            throw RequestError("temperature " + std::to_string(t) +
+                               " is out of range: use 0 to 2 (0: always the "
+                               "most likely token)");
+        }
+        out.temperature = t;
+    }
+    if (req.has_top_p()) {
+        const float p = req.top_p();
+        if (!(p > 0.0f && p <= 1.0f)) {
+            throw RequestError("top_p " + std::to_string(p) + " is out of range: use a value above 0 and at most 1");
+        }
+        out.top_p = p;
+    }
+    if (req.has_seed()) out.seed = req.seed();
+    if (static_cast<size_t>(req.stop_size()) > kMaxStops) {
+        throw RequestError("the request has " + std::to_string(req.stop_size()) + " stop strings: send at most " +
+                           std::to_string(kMaxStops));
+    }
+    for (const auto& s : req.stop()) {
+        if (s.empty() || s.size() > kMaxStopBytes) {
+            throw RequestError("a stop string is " + std::to_string(s.size()) + " bytes: each must be 1 to " +
+                               std::to_string(kMaxStopBytes));
+        }
+        out.stops.push_back(s);
+    }
+    return out;
+}
+
 }  // namespace
 
 ChatRequest to_chat_request(const v1::CompletionRequest& req) {
@@ -57,6 +93,7 @@ ChatRequest to_chat_request(const v1::CompletionRequest& req) {
     }
     ChatRequest out;
     out.max_tokens = req.max_tokens();
+    out.sampling = sampling_of(req);
     if (!req.json_schema().empty()) {
         enforceable_or_throw(object_or_throw(req.json_schema(), "json_schema"), "json_schema");
         out.json_schema = req.json_schema();

@@ -152,3 +152,33 @@ TEST(RequestMapping, SchemaKeywordsTheGrammarCannotHonourAreRefusedWithTheirPath
     EXPECT_NE(t.find("tool 'pick'"), std::string::npos) << t;
     EXPECT_NE(t.find("/properties/c/enum"), std::string::npos) << t;
 }
+
+TEST(RequestMapping, SamplingFieldsAreOptionalAndChecked) {
+    auto r = request_with(v1::ROLE_USER, "hi");
+    auto c = to_chat_request(r);
+    EXPECT_FALSE(c.sampling.temperature || c.sampling.top_p || c.sampling.seed);  // unset: the server's defaults
+
+    r.set_temperature(0.0f);  // set to 0 is not unset: greedy
+    r.set_top_p(0.5f);
+    r.set_seed(7);
+    r.add_stop("\n\n");
+    c = to_chat_request(r);
+    ASSERT_TRUE(c.sampling.temperature && c.sampling.top_p && c.sampling.seed);
+    EXPECT_EQ(*c.sampling.temperature, 0.0f);
+    EXPECT_EQ(*c.sampling.top_p, 0.5f);
+    EXPECT_EQ(*c.sampling.seed, 7u);
+    EXPECT_EQ(c.sampling.stops, std::vector<std::string>{"\n\n"});
+
+    auto bad = request_with(v1::ROLE_USER, "hi");
+    bad.set_temperature(2.5f);
+    EXPECT_NE(error_of(bad).find("temperature"), std::string::npos);
+    bad = request_with(v1::ROLE_USER, "hi");
+    bad.set_top_p(0.0f);
+    EXPECT_NE(error_of(bad).find("top_p"), std::string::npos);
+    bad = request_with(v1::ROLE_USER, "hi");
+    for (int i = 0; i < 9; ++i) bad.add_stop("s" + std::to_string(i));
+    EXPECT_NE(error_of(bad).find("at most 8"), std::string::npos);
+    bad = request_with(v1::ROLE_USER, "hi");
+    bad.add_stop("");
+    EXPECT_NE(error_of(bad).find("stop string"), std::string::npos);
+}

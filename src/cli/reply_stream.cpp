@@ -1,0 +1,63 @@
+#include "cli/reply_stream.h"
+
+#include <nlohmann/json.hpp>
+
+#include "cli/interrupt.h"
+
+namespace tsuku::cli {
+
+namespace v1 = tsuku::llm::v1;
+
+std::string tool_call_line(const v1::ToolCall& call) {
+    return "tool call: " + call.name() + " " + (call.arguments_json().empty() ? "{}" : call.arguments_json());
+}
+
+std::string chunk_json(const v1::CompletionChunk& c) {
+    nlohmann::json j = {{"delta", c.delta()}};
+    if (!c.stop_reason().empty()) {
+        j["stop_reason"] = c.stop_reason();
+        j["usage"] = {{"input_tokens", c.usage().input_tokens()},
+                      {"output_tokens", c.usage().output_tokens()},
+                      {"cached_input_tokens", c.usage().cached_input_tokens()}};
+        j["timing"] = {{"prompt_ms", c.timing().prompt_ms()}, {"generation_ms", c.timing().generation_ms()}};
+        j["tool_calls"] = nlohmann::json::array();
+        for (const auto& t : c.tool_calls()) {
+            j["tool_calls"].push_back({{"id", t.id()}, {"name", t.name()}, {"arguments_json", t.arguments_json()}});
+        }
+    }
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+StreamedReply stream_reply(client::LlmClient& client, const v1::CompletionRequest& request, const StreamOutput& o) {
+    StreamedReply r;
+    bool first = true;
+    const auto on_chunk = [&](const v1::CompletionChunk& c) {
+        if (first && o.on_first_chunk) o.on_first_chunk();
+        first = false;
+        r.content += c.delta();
+        if (o.ndjson) {
+            o.out << chunk_json(c) << "\n" << std::flush;
+        } else if (!c.delta().empty()) {
+            o.out << c.delta() << std::flush;
+        }
+    };
+    client::Cancellation cancel;
+    try {
+        InterruptWatch watch([&cancel] { cancel.cancel(); });
+        r.final = client.complete_stream(request, std::chrono::minutes(30), on_chunk, &cancel);
+    } catch (const client::CallCancelled&) {
+        r.interrupted = true;
+    }
+    if (first && o.on_first_chunk) o.on_first_chunk();
+    if (o.ndjson) return r;
+    std::string tail;
+    if (!r.content.empty() && r.content.back() != '\n') tail = "\n";
+    if (!r.interrupted) {
+        for (const auto& t : r.final.tool_calls()) tail += tool_call_line(t) + "\n";
+    }
+    if (r.content.empty() && tail.empty() && !r.interrupted) tail = "\n";  // an empty reply is still one line
+    o.out << tail << std::flush;
+    return r;
+}
+
+}  // namespace tsuku::cli
