@@ -140,18 +140,9 @@ void run(Context& ctx, const ChatOptions& o) {
         throw UserError("the system prompt (--system) is not valid UTF-8", "give UTF-8 text", ExitCode::usage);
     }
     const bool terminal = ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1;
-    StartRequest start;
-    if (!o.model.empty()) start.model = o.model;
-    start.backend = o.backend;
-    start.assume_yes = o.yes;
-    const Verbosity verbosity = o.quiet ? Verbosity::quiet : o.verbose ? Verbosity::verbose : Verbosity::normal;
-    StartStatus status(ctx.err, ::isatty(STDERR_FILENO) == 1, verbosity);
-    start.on_launch = [&status](const std::string& backend, const std::string& model) {
-        status.launching(backend, model);
-    };
+    StartStatus status(ctx.err, ::isatty(STDERR_FILENO) == 1, verbosity_of(o.quiet, o.verbose));
     // The use lock is held for the whole chat: no other client restarts this server under the conversation.
-    const auto started = start_quietly_if(o.quiet, ctx, start);
-    status.ready();
+    const auto started = start_for_reply(ctx, {o.model, o.backend, o.yes, o.quiet}, status);
     status.first_token();  // the chat's own prompt follows: the start line goes now
     client::LlmClient client(started.server.socket);
     Chat chat(ctx, o, client, terminal, status);

@@ -202,18 +202,9 @@ void run(Context& ctx, const CompleteOptions& o) {
     m->set_content(assemble_prompt(o.prompt, o.quiet ? nullptr : &ctx.err));
     require_utf8(m->content(), "the prompt");
 
-    StartRequest start;
-    if (!o.model.empty()) start.model = o.model;
-    start.backend = o.backend;
-    start.assume_yes = o.yes;
-    const Verbosity verbosity = o.quiet ? Verbosity::quiet : o.verbose ? Verbosity::verbose : Verbosity::normal;
-    StartStatus status(ctx.err, ::isatty(STDERR_FILENO) == 1, verbosity);
-    start.on_launch = [&status](const std::string& backend, const std::string& model) {
-        status.launching(backend, model);
-    };
+    StartStatus status(ctx.err, ::isatty(STDERR_FILENO) == 1, verbosity_of(o.quiet, o.verbose));
     // Holds the server's use lock until the reply is in: no other client restarts it meanwhile.
-    const auto started = start_quietly_if(o.quiet, ctx, start);
-    status.ready();
+    const auto started = start_for_reply(ctx, {o.model, o.backend, o.yes, o.quiet}, status);
     client::LlmClient client(started.server.socket);
     if (o.no_stream || (o.json && !o.stream)) {
         run_whole(ctx, client, request, o.json, o.verbose, [&status] { status.first_token(); });

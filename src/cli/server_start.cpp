@@ -150,7 +150,7 @@ lifecycle::SupervisedStart ensure_server(Context& ctx, const StartRequest& reque
                            "--prompt-cache",      home.prompt_cache_dir().string(),
                            "--prompt-cache-size", std::to_string(cfg.prompt_cache_size())};
         platform::add_launch_environment(spec.env, report.evidence, ctx.env);  // what detection found is what loads
-        if (request.on_launch) request.on_launch(name, lifecycle::model_display_name(model.path.string()));
+        if (request.on_launch) request.on_launch(name, lifecycle::model_display_name(model_path.string()));
         return spec;
     };
     bool failed_before = false;

@@ -75,6 +75,23 @@ lifecycle::SupervisedStart start_quietly_if(bool quiet, Context& ctx, const Star
     return ensure_server(silent, request);
 }
 
+Verbosity verbosity_of(bool quiet, bool verbose) {
+    return quiet ? Verbosity::quiet : verbose ? Verbosity::verbose : Verbosity::normal;
+}
+
+lifecycle::SupervisedStart start_for_reply(Context& ctx, const ReplyStart& r, StartStatus& status) {
+    StartRequest start;
+    if (!r.model.empty()) start.model = r.model;
+    start.backend = r.backend;
+    start.assume_yes = r.assume_yes;
+    start.on_launch = [&status](const std::string& backend, const std::string& model) {
+        status.launching(backend, model);
+    };
+    auto started = start_quietly_if(r.quiet, ctx, start);
+    status.ready();
+    return started;
+}
+
 void say_speed(std::ostream& err, const tsuku::llm::v1::Usage& u, const tsuku::llm::v1::Timing& t) {
     char buf[160];
     const double gen_s = t.generation_ms() / 1000.0;

@@ -52,6 +52,17 @@ private:
 // ensure_server with its notices (fallbacks, restarts) dropped when `quiet`; errors are still raised.
 lifecycle::SupervisedStart start_quietly_if(bool quiet, Context& ctx, const StartRequest& request);
 
+// What complete and chat ask of the start: --model, --backend, --yes, --quiet.
+struct ReplyStart {
+    std::string model;  // "" = llm.model
+    std::string backend;
+    bool assume_yes = false;
+    bool quiet = false;
+};
+Verbosity verbosity_of(bool quiet, bool verbose);
+// The server for a reply, `status` showing the start; the result holds the use lock for the caller's requests.
+lifecycle::SupervisedStart start_for_reply(Context& ctx, const ReplyStart& r, StartStatus& status);
+
 // --verbose: "tsuku: 64 tokens in 0.50s (128.0 tok/s); prompt 20 tokens (12 cached) in 0.10s".
 void say_speed(std::ostream& err, const tsuku::llm::v1::Usage& usage, const tsuku::llm::v1::Timing& timing);
 

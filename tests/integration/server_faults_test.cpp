@@ -18,18 +18,12 @@
 namespace v1 = tsuku::llm::v1;
 using tsuku::lifecycle::StartOutcome;
 using tsuku::test::call_complete;
+using tsuku::test::endless_request;
 using tsuku::test::stub_for;
 using tsuku::test::user_request;
 using tsuku::test::wait_for_log;
 
 namespace {
-
-// A request that cannot end by itself: its grammar needs a million characters, more than any context holds.
-v1::CompletionRequest endless_request(int max_tokens = 100000) {
-    auto r = user_request("Write for ever", max_tokens);
-    r.set_json_schema(R"({"type":"array","items":{"type":"string","minLength":1000},"minItems":1000})");
-    return r;
-}
 
 struct Reply {
     grpc::Status status;

@@ -26,20 +26,13 @@ using json = nlohmann::json;
 using tsuku::lifecycle::StartOutcome;
 using tsuku::test::call_complete;
 using tsuku::test::count_in;
+using tsuku::test::endless_request;
 using tsuku::test::ServerHarness;
 using tsuku::test::stub_for;
 using tsuku::test::user_request;
 using tsuku::test::wait_for_log;
 
 namespace {
-
-// A request that cannot finish before it is cancelled: its grammar needs a million characters, more than the
-// context holds, so the model can neither stop nor complete it (a synthetic model could otherwise end any time).
-v1::CompletionRequest endless_request() {
-    auto r = user_request("Write for ever", 100000);
-    r.set_json_schema(R"({"type":"array","items":{"type":"string","minLength":1000},"minItems":1000})");
-    return r;
-}
 
 // One request on its own channel and context, which the test may cancel.
 class Background {

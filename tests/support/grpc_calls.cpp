@@ -23,6 +23,12 @@ v1::CompletionRequest user_request(const std::string& text, int max_tokens) {
     return r;
 }
 
+tsuku::llm::v1::CompletionRequest endless_request(int max_tokens) {
+    auto r = user_request("Write for ever", max_tokens);
+    r.set_json_schema(R"({"type":"array","items":{"type":"string","minLength":1000},"minItems":1000})");
+    return r;
+}
+
 grpc::Status call_complete(v1::InferenceService::Stub& stub, const v1::CompletionRequest& r,
                            v1::CompletionResponse* out, std::chrono::seconds deadline) {
     grpc::ClientContext ctx;

@@ -16,6 +16,9 @@ std::unique_ptr<tsuku::llm::v1::InferenceService::Stub> stub_for(const std::file
 
 // One user message.
 tsuku::llm::v1::CompletionRequest user_request(const std::string& text, int max_tokens);
+// A request that cannot end by itself before it is cancelled: its grammar needs a million characters, more than any
+// context holds, so the model can neither stop nor complete it (a synthetic model could otherwise end any time).
+tsuku::llm::v1::CompletionRequest endless_request(int max_tokens = 100000);
 
 // Complete with a deadline generous enough for a loaded 2-core machine (it bounds a hang, it times nothing).
 grpc::Status call_complete(tsuku::llm::v1::InferenceService::Stub& stub, const tsuku::llm::v1::CompletionRequest& r,
