@@ -79,8 +79,7 @@ install::Consent make_consent(const Context&, const config::Config& cfg, bool as
     const bool allowed = assume_yes || cfg.allow_downloads();
     return [allowed](const std::string& what, uint64_t bytes, const std::string& url) {
         if (allowed) return true;
-        return ask_on_terminal("tsuku: download " + what + " — " + mib(bytes) + " in all — from " + url + "?")
-            .value_or(false);
+        return ask_on_terminal("tsuku: download " + what + " (" + mib(bytes) + ") from " + url + "?").value_or(false);
     };
 }
 

@@ -214,23 +214,21 @@ InstalledVariant ensure_variant(const Home& home, const manifest::Manifest& m, c
     uint64_t bytes = 0;
     bool network = false;
     if (install_variant) {
-        what = "the " + name + " variant (" + mib(v->artifact.size) + ")";
+        what = "the " + name + " variant";
         bytes += v->artifact.size;
         network = network || needs_network(variant_url);
     }
     for (const auto& p : components) {
         if (!p.download) continue;
-        what += (what.empty() ? "" : " and ") + std::string("the ") + p.component->name + " component (" +
-                mib(p.package->size) + ")";
+        what += (what.empty() ? "" : " and ") + std::string("the ") + p.component->name + " component";
         bytes += p.package->size;
         network = network || needs_network(manifest::artifact_url(*p.package, env));
     }
     if (network && !(o.consent && o.consent(what, bytes, variant_url))) {
-        throw UserError("the " + name + " backend needs " + what +
-                            (bytes != v->artifact.size ? ", " + mib(bytes) + " in all" : "") + ", downloaded from " +
-                            variant_url,
-                        "run tsuku llm install --backend " + name +
-                            " --yes, or allow downloads: tsuku config set llm.allow_downloads true");
+        throw UserError(
+            "the " + name + " backend needs " + what + " (" + mib(bytes) + " download from " + variant_url + ")",
+            "run tsuku llm install --backend " + name +
+                " --yes, or allow downloads: tsuku config set llm.allow_downloads true");
     }
 
     if (install_variant) {

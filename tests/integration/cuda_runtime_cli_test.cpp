@@ -117,3 +117,27 @@ TEST_F(CudaRuntimeCli, AModifiedComponentLibraryIsRefusedDespiteTheRememberedVer
 }
 
 }  // namespace
+
+namespace {
+
+// From a network mirror, one question covers the variant and the component, with their total; without consent
+// (no terminal, no --yes) nothing is downloaded and the refusal names both and the fix.
+TEST_F(CudaRuntimeCli, OneConsentCoversTheVariantAndTheComponent) {
+    bool hidden = false;
+    const auto r =
+        tsuku::test::run_command(without_toolkit({tsuku::test::kCli, "llm", "install", "--backend", "cuda"}, hidden),
+                                 {{"TSUKU_HOME", home.path().string()},
+                                  {"LD_LIBRARY_PATH", stub_dir.string()},
+                                  {"TSUKU_LLM_MIRROR", "http://127.0.0.1:9/release"}});
+    if (!hidden) GTEST_SKIP() << "cannot hide the toolkit here: the system's runtime makes the component moot";
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("the cuda backend needs the cuda variant and the cuda-runtime-13 component ("),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("MiB download from http://127.0.0.1:9/release/"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("tsuku llm install --backend cuda --yes"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(home / "components" / "cuda-runtime-13"));
+    EXPECT_FALSE(fs::exists(variant_dir("cuda")));
+}
+
+}  // namespace

@@ -170,6 +170,7 @@ TEST_F(StreamCli, ChatOverAPipeTakesALineATurnAndReusesTheCache) {
 }
 
 TEST_F(StreamCli, ChatOnATerminalStreamsStopsOnCtrlCAndEndsOnCtrlD) {
+    start_server();  // on a terminal, a first start would ask about downloading a real model (issue 14)
     PtyProcess p({kCli, "llm", "chat", "--max-tokens", "1000000"}, chat_env());
     ASSERT_TRUE(p.read_until_contains("\n> ")) << p.output();
     p.type("Hello there\r");
@@ -188,6 +189,7 @@ TEST_F(StreamCli, ChatOnATerminalStreamsStopsOnCtrlCAndEndsOnCtrlD) {
 }
 
 TEST_F(StreamCli, ChatOnATerminalReusesTheCacheOnTheSecondTurn) {
+    start_server();
     PtyProcess p({kCli, "llm", "chat", "--max-tokens", "8"}, chat_env());
     ASSERT_TRUE(p.read_until_contains("\n> ")) << p.output();
     p.type("Hello there\r");
