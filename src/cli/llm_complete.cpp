@@ -150,10 +150,7 @@ void print_json(Context& ctx, const tsuku::llm::v1::CompletionResponse& response
     nlohmann::json j = {
         {"content", response.content()},
         {"stop_reason", response.stop_reason()},
-        {"usage",
-         {{"input_tokens", response.usage().input_tokens()},
-          {"output_tokens", response.usage().output_tokens()},
-          {"cached_input_tokens", response.usage().cached_input_tokens()}}},
+        {"usage", usage_json(response.usage())},
         {"timing",
          {{"prompt_ms", response.timing().prompt_ms()}, {"generation_ms", response.timing().generation_ms()}}},
         {"tool_calls", nlohmann::json::array()}};

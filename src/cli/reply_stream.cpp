@@ -12,13 +12,18 @@ std::string tool_call_line(const v1::ToolCall& call) {
     return "tool call: " + call.name() + " " + (call.arguments_json().empty() ? "{}" : call.arguments_json());
 }
 
+nlohmann::json usage_json(const v1::Usage& u) {
+    return {{"input_tokens", u.input_tokens()},
+            {"output_tokens", u.output_tokens()},
+            {"cached_input_tokens", u.cached_input_tokens()},
+            {"restored_input_tokens", u.restored_input_tokens()}};
+}
+
 std::string chunk_json(const v1::CompletionChunk& c) {
     nlohmann::json j = {{"delta", c.delta()}};
     if (!c.stop_reason().empty()) {
         j["stop_reason"] = c.stop_reason();
-        j["usage"] = {{"input_tokens", c.usage().input_tokens()},
-                      {"output_tokens", c.usage().output_tokens()},
-                      {"cached_input_tokens", c.usage().cached_input_tokens()}};
+        j["usage"] = usage_json(c.usage());
         j["timing"] = {{"prompt_ms", c.timing().prompt_ms()}, {"generation_ms", c.timing().generation_ms()}};
         j["tool_calls"] = nlohmann::json::array();
         for (const auto& t : c.tool_calls()) {

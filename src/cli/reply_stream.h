@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 
@@ -31,5 +32,7 @@ StreamedReply stream_reply(client::LlmClient& client, const tsuku::llm::v1::Comp
 
 // One chunk as JSON: {"delta": …} and, in the last, stop_reason, usage, timing and tool_calls.
 std::string chunk_json(const tsuku::llm::v1::CompletionChunk& chunk);
+// The usage object of --json and --json --stream.
+nlohmann::json usage_json(const tsuku::llm::v1::Usage& usage);
 
 }  // namespace tsuku::cli

@@ -98,7 +98,12 @@ void say_speed(std::ostream& err, const tsuku::llm::v1::Usage& u, const tsuku::l
     std::snprintf(buf, sizeof buf, "tsuku: %d tokens in %.2fs (%.1f tok/s); prompt %d tokens (%d cached) in %.2fs\n",
                   u.output_tokens(), gen_s, gen_s > 0 ? u.output_tokens() / gen_s : 0.0, u.input_tokens(),
                   u.cached_input_tokens(), t.prompt_ms() / 1000.0);
-    err << buf << std::flush;
+    err << buf;
+    if (u.restored_input_tokens() > 0) {
+        err << "tsuku: " << u.restored_input_tokens() << " of the cached prompt tokens were restored from a prompt "
+            << "state saved by an earlier server\n";
+    }
+    err << std::flush;
 }
 
 }  // namespace tsuku::cli

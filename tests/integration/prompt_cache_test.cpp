@@ -273,7 +273,13 @@ TEST_F(PromptCacheCli, ASecondServerStartsFromTheFirstOnesPrefix) {
     const fs::path kv = home / "cache" / "kv";
     ASSERT_EQ(states_in(kv).size(), 1u);
 
-    EXPECT_GT(complete("second")["usage"]["cached_input_tokens"].get<int>(), 256);
+    const auto second = complete("second");
+    EXPECT_GT(second["usage"]["cached_input_tokens"].get<int>(), 256);
+    EXPECT_EQ(second["usage"]["restored_input_tokens"], second["usage"]["cached_input_tokens"]);
+    // --verbose says so; the next request reuses the in-memory cache, nothing restored from disk.
+    const auto verbose =
+        tsuku({"llm", "complete", "third", "--system", system_prompt("H"), "--max-tokens", "4", "--verbose"});
+    EXPECT_EQ(verbose.err.find("restored from a prompt state"), std::string::npos) << verbose.err;
     auto r = tsuku({"llm", "status", "--json"});
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["prompt_cache"]["hits"], 1);
@@ -285,4 +291,12 @@ TEST_F(PromptCacheCli, ASecondServerStartsFromTheFirstOnesPrefix) {
     r = tsuku({"llm", "prune"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(states_in(kv).size(), 1u) << "its variant and model are installed: " << r.out;
+
+    // A new server again: --verbose names the restore.
+    ASSERT_EQ(tsuku({"llm", "stop"}).exit_code, 0);
+    r = tsuku({"llm", "complete", "fourth", "--system", system_prompt("H"), "--max-tokens", "4", "--verbose"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("cached prompt tokens were restored from a prompt state saved by an earlier server"),
+              std::string::npos)
+        << r.err;
 }

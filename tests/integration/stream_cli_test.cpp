@@ -238,7 +238,10 @@ TEST_F(StreamCli, TheStartIsNamedOnOneLineOffATerminal) {
 }
 
 TEST_F(StreamCli, TheStatusLineCountsOnATerminalAndIsErasedAtTheFirstToken) {
-    PtyProcess p({kCli, "llm", "complete", "hi", "--max-tokens", "4"}, env());
+    // The model named: with auto, a first start on a terminal would first ask about downloading a real one.
+    auto e = env();
+    e["TSUKU_LLM_MODEL"] = "tsuku-synthetic-tiny-q8_0";
+    PtyProcess p({kCli, "llm", "complete", "hi", "--max-tokens", "4"}, e);
     ASSERT_EQ(p.wait(), 0) << p.output();
     const std::string out = p.output();
     const auto line = out.find("starting the cpu server with tsuku-synthetic-tiny-q8_0\u2026 0s");
