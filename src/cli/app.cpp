@@ -9,6 +9,7 @@
 #include "common/edit_distance.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
+#include "common/text.h"
 #include "common/version.h"
 
 namespace tsuku::cli {
@@ -80,7 +81,7 @@ void check_words(CLI::App& root, int argc, char** argv) {
         const auto names = subcommand_names(*cur);
         const auto guess = typo_guess(a, names);
         std::string list;
-        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        for (const auto& n : names) append_listed(list, ", ", n);
         throw UserError(
             "unknown command '" + a + "' for " + where,
             (guess ? "did you mean '" + where + " " + *guess + "'? " : std::string()) + "the commands are: " + list,

@@ -8,6 +8,7 @@
 #include "client/llm_client.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
+#include "common/serve_command.h"
 #include "lifecycle/server_manager.h"
 #include "lifecycle/server_process.h"
 
@@ -62,22 +63,18 @@ v1::CompletionRequest request_for(int run, const BenchWorkload& w) {
     return req;
 }
 
+// Classified as the supervisor classifies a start (exit 78, a crash, a timeout); any other exit is the server's own.
 VariantResult start_failure(VariantResult r, const lifecycle::StartOutcome& o, const fs::path& log) {
-    using Kind = lifecycle::StartOutcome::Kind;
     r.startup = o.elapsed;
-    if (o.kind == Kind::exited && o.exit_code == to_int(ExitCode::backend_unavailable)) {
-        r.status = VariantResult::Status::unavailable;
-        r.reason = o.failed ? o.failed->reason : "init_failed";
-        r.detail = o.failed ? o.failed->detail : "exit 78 without a failed event";
+    if (const auto a = lifecycle::classify_start_failure(r.backend, o)) {
+        const bool unavailable = a->result == lifecycle::AttemptResult::backend_unavailable;
+        r.status = unavailable ? VariantResult::Status::unavailable : VariantResult::Status::failed;
+        r.reason = std::string(reason_code(a->reason));
+        r.detail = unavailable ? a->detail : a->detail + "; see " + log.string();
         return r;
     }
     r.status = VariantResult::Status::failed;
-    switch (o.kind) {
-        case Kind::exited: r.reason = "exit " + std::to_string(o.exit_code); break;
-        case Kind::killed_by_signal: r.reason = "signal " + std::to_string(o.signal); break;
-        case Kind::timed_out: r.reason = "start_timeout"; break;
-        case Kind::ready: break;
-    }
+    r.reason = "exit " + std::to_string(o.exit_code);
     r.detail = "see " + log.string();
     return r;
 }
@@ -110,16 +107,8 @@ VariantResult measure_variant(const VariantLaunch& launch, const BenchWorkload& 
     spec.executable = launch.executable;
     spec.log_file = launch.log_file;
     spec.env = launch.env;
-    spec.args = {"serve",
-                 "--socket",
-                 socket.string(),
-                 "--model",
-                 launch.model.string(),
-                 "--notify-fd",
-                 std::to_string(lifecycle::kNotifyFd),
-                 "--idle-timeout",
-                 "0"};
-    if (w.threads > 0) spec.args.insert(spec.args.end(), {"--threads", std::to_string(w.threads)});
+    spec.args =
+        serve_arguments({socket, launch.model, lifecycle::kNotifyFd, std::chrono::milliseconds(0), w.threads, {}});
     std::error_code ec;
     fs::remove(launch.log_file, ec);
 

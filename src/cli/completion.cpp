@@ -1,5 +1,7 @@
 #include "cli/completion.h"
 
+#include "common/text.h"
+
 #include <memory>
 #include <sstream>
 #include <vector>
@@ -56,8 +58,8 @@ std::string bash(const std::vector<Node>& nodes) {
          "    case \"$path\" in\n";
     for (const auto& n : nodes) {
         std::string words;
-        for (const auto& [c, d] : n.commands) words += (words.empty() ? "" : " ") + c;
-        for (const auto& [o, d] : n.options) words += (words.empty() ? "" : " ") + o;
+        for (const auto& [c, d] : n.commands) append_listed(words, " ", c);
+        for (const auto& [o, d] : n.options) append_listed(words, " ", o);
         s << "        " << quoted(n.path) << ") words=" << quoted(words) << " ;;\n";
     }
     s << "    esac\n"

@@ -2,6 +2,7 @@
 
 #include "cli/model_file.h"
 #include "common/error.h"
+#include "common/text.h"
 #include "install/locations.h"
 #include "manifest/manifest.h"
 #include "resolve/policy.h"
@@ -53,7 +54,7 @@ std::string checked_model(const std::string& value, const std::string& source, b
         return path;
     }
     std::string names;
-    for (const auto& mo : m.models) names += (names.empty() ? "" : ", ") + mo.name;
+    for (const auto& mo : m.models) append_listed(names, ", ", mo.name);
     throw UserError(as_written(source, value) + ": no such model",
                     "use auto, one of: " + names + ", or the path of a .gguf file", ExitCode::usage);
 }
@@ -79,7 +80,7 @@ platform::DetectOptions detection_options(const Context& ctx, const config::Conf
     o.forced = choice.backend;
     o.forced_by = choice.source;
     o.fallback = cfg.fallback_enabled();
-    o.cache_file = ctx.home().state_dir() / "detection.json";
+    o.cache_file = ctx.home().detection_cache_path();
     return o;
 }
 
@@ -91,9 +92,9 @@ platform::DetectionReport run_detection(const Context& ctx, const config::Config
     return platform::detect(resolve::policy_from_manifest(m, resolve::this_platform(m)), o);
 }
 
-std::optional<platform::ReasonItem> ruled_out_by_detection(const platform::DetectionReport& report, Backend backend,
-                                                           bool software_devices_allowed) {
-    using platform::Reason;
+std::optional<ReasonItem> ruled_out_by_detection(const platform::DetectionReport& report, Backend backend,
+                                                 bool software_devices_allowed) {
+    using Reason;
     const auto* v = report.verdict(backend);
     if (!v || v->viable) return std::nullopt;
     // The probe found a working (software) device: with permission, that is all the backend needs (the PCI bus has

@@ -42,8 +42,8 @@ platform::DetectionReport run_detection(const Context& ctx, const config::Config
 // Why detection's evidence says `backend` cannot run here (a missing library, no hardware, an old driver or GPU, no
 // device, only a software device without permission); nullopt when it may run or nothing proves it cannot (an
 // unprobed or crashed probe). Nothing is downloaded for a backend ruled out here.
-std::optional<platform::ReasonItem> ruled_out_by_detection(const platform::DetectionReport& report, Backend backend,
-                                                           bool software_devices_allowed);
+std::optional<ReasonItem> ruled_out_by_detection(const platform::DetectionReport& report, Backend backend,
+                                                 bool software_devices_allowed);
 
 // The memory the backend's device has free: the probe's figure for a GPU, MemAvailable for the CPU.
 resolve::MemoryBudget memory_budget(Backend backend, const platform::DetectionReport& report);

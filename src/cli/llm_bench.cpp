@@ -46,7 +46,7 @@ double load_average() {
 // A backend detection rejects only because its device is a software one, with the permission to use those.
 bool software_only(const platform::BackendVerdict& v) {
     return !v.viable && !v.reasons.empty() && std::all_of(v.reasons.begin(), v.reasons.end(), [](const auto& r) {
-        return r.reason == platform::Reason::software_device_only;
+        return r.reason == Reason::software_device_only;
     });
 }
 
@@ -139,113 +139,149 @@ json result_json(const VariantResult& r) {
     return j;
 }
 
-void run(Context& ctx, const BenchOptions& o) {
-    const Home home = ctx.home();
-    const auto choice_file = resolve::measured_choice_file(home.state_dir());
-    if (o.forget) {
-        resolve::forget_measured_choice(choice_file);
-        ctx.err << "tsuku: forgot the measured choice; the chain follows the release's order again\n";
-        return;
-    }
-    const config::Config cfg = ctx.config();
-    const auto& m = manifest::embedded_manifest();
-    const auto& platform = resolve::this_platform(m);
-    const auto report = run_detection(ctx, cfg);
-    const bool software_allowed = resolve::software_devices_allowed(ctx.env);
-    const auto backends = candidates(o, platform, report, software_allowed);
-    const auto progress = install::make_progress(ctx.err, ::isatty(STDERR_FILENO) == 1);
-    const auto consent = make_consent(ctx, cfg, o.yes);
+// What one bench run found: the results per variant and, with --select, the chain that follows.
+struct BenchOutcome {
+    fs::path model;
+    std::vector<VariantResult> results;
+    std::vector<resolve::Measurement> measurements;
+    resolve::Workload workload;
+    std::optional<resolve::Measurement> best;
+    std::optional<std::vector<Backend>> new_chain;  // with --select
+};
 
+// The model every variant is measured on: installed and verified (a manifest model) or an existing file.
+fs::path prepare_model(Context& ctx, const config::Config& cfg, const BenchOptions& o,
+                       const std::vector<Backend>& backends, const platform::DetectionReport& report,
+                       install::Progress& progress, const install::Consent& consent) {
+    const Home home = ctx.home();
     const auto model =
         common_model(ctx, cfg, backends, report, o.model.empty() ? std::nullopt : std::optional(o.model));
     if (model.model) {
-        install::ensure_model(home, *model.model, ctx.env, *progress, consent);
-        install::verify_model(home, *model.model, *progress);
+        install::ensure_model(home, *model.model, ctx.env, progress, consent);
+        install::verify_model(home, *model.model, progress);
     } else if (!fs::is_regular_file(model.path)) {
         throw UserError("the model file " + model.path.string() + " does not exist", "pass the path of a .gguf file");
     }
-    home.ensure_runtime_dirs();
-    ctx.err << "tsuku: benchmarking " << backends.size() << " variant(s) on " << model.path.filename().string() << ": "
-            << o.workload.runs << " run(s) after " << o.workload.warmups << " warm-up (load "
-            << fmt("%.2f", load_average()) << ")\n";
+    return model.path;
+}
 
+// Installs (with consent) and measures each variant in turn, on private sockets.
+std::vector<VariantResult> measure_all(Context& ctx, const config::Config& cfg, const BenchOptions& o,
+                                       const std::vector<Backend>& backends, const fs::path& model,
+                                       const platform::DetectionReport& report, install::Progress& progress,
+                                       const install::Consent& consent) {
+    const Home home = ctx.home();
     std::vector<VariantResult> results;
     for (Backend b : backends) {
         VariantLaunch launch;
         launch.backend = b;
-        launch.model = model.path;
+        launch.model = model;
         launch.log_file = home.logs_dir() / ("bench-" + std::string(backend_name(b)) + ".log");
         launch.start_timeout = cfg.start_timeout();
-        const auto variant =
-            install::ensure_variant(home, m, platform, b, ctx.env, *progress, variant_options(report, consent));
+        const auto variant = prepare_variant(ctx, report, b, progress, consent);
         launch.executable = variant.executable;
         launch.env = variant.env;
         ctx.err << "tsuku: measuring " << backend_name(b) << " ...\n";
         results.push_back(measure_variant(launch, o.workload));
     }
+    return results;
+}
 
-    std::vector<resolve::Measurement> measurements;
-    for (const auto& r : results) {
-        if (r.status == VariantResult::Status::ok) {
-            measurements.push_back({r.backend, r.prompt_tps.median, r.gen_tps.median});
-        }
+// --select: the fastest variant is saved for this hardware, and the chain it gives is returned.
+std::vector<Backend> select_fastest(Context& ctx, const BenchOutcome& b, const platform::DetectionReport& report,
+                                    bool software_allowed) {
+    if (!b.best) {
+        throw UserError("no variant could be measured, so there is nothing to select",
+                        "see the reasons above; tsuku llm detect shows what each backend needs");
     }
-    const resolve::Workload workload{results.empty() ? 0 : std::max(1, results.front().prompt_tokens),
-                                     o.workload.gen_tokens};
-    const auto best = resolve::fastest(measurements, workload);
-    std::optional<std::vector<Backend>> new_chain;
-    if (o.select) {
-        if (!best) {
-            throw UserError("no variant could be measured, so there is nothing to select",
-                            "see the reasons above; tsuku llm detect shows what each backend needs");
-        }
-        resolve::MeasuredChoice c;
-        c.fingerprint = report.fingerprint;
-        c.backend = best->backend;
-        const auto* v = report.verdict(best->backend);
-        c.needs_software_devices = software_allowed && v && !v->viable && best->backend != Backend::cpu;
-        c.model = model.path.filename().string();
-        c.workload = workload;
-        c.unix_time = static_cast<int64_t>(std::time(nullptr));
-        c.measurements = measurements;
-        resolve::save_measured_choice(choice_file, c);
-        auto after = report;
-        resolve::apply_measured_choice(after, home.state_dir(), ctx.env);
-        new_chain = after.chain;
-    }
+    resolve::MeasuredChoice c;
+    c.fingerprint = report.fingerprint;
+    c.backend = b.best->backend;
+    const auto* v = report.verdict(b.best->backend);
+    c.needs_software_devices = software_allowed && v && !v->viable && b.best->backend != Backend::cpu;
+    c.model = b.model.filename().string();
+    c.workload = b.workload;
+    c.unix_time = static_cast<int64_t>(std::time(nullptr));
+    c.measurements = b.measurements;
+    const auto choice_file = ctx.home().measured_choice_path();
+    resolve::save_measured_choice(choice_file, c);
+    auto after = report;
+    resolve::apply_measured_choice(after, choice_file, ctx.env);
+    return after.chain;
+}
 
-    if (o.json) {
-        json j = {{"fingerprint", report.fingerprint},
-                  {"model", model.path.string()},
-                  {"prompt_words", o.workload.prompt_words},
-                  {"gen_tokens", o.workload.gen_tokens},
-                  {"runs", o.workload.runs},
-                  {"warmups", o.workload.warmups},
-                  {"threads", o.workload.threads},
-                  {"load", load_average()},
-                  {"software_devices_allowed", software_allowed},
-                  {"variants", json::array()}};
-        for (const auto& r : results) j["variants"].push_back(result_json(r));
-        j["fastest"] = best ? json(std::string(backend_name(best->backend))) : json(nullptr);
-        j["selected"] = o.select;
-        if (new_chain) {
-            j["chain"] = json::array();
-            for (Backend b : *new_chain) j["chain"].push_back(std::string(backend_name(b)));
-        }
-        ctx.out << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+json outcome_json(const BenchOutcome& b, const BenchOptions& o, const platform::DetectionReport& report,
+                  bool software_allowed) {
+    json j = {{"fingerprint", report.fingerprint},
+              {"model", b.model.string()},
+              {"prompt_words", o.workload.prompt_words},
+              {"gen_tokens", o.workload.gen_tokens},
+              {"runs", o.workload.runs},
+              {"warmups", o.workload.warmups},
+              {"threads", o.workload.threads},
+              {"load", load_average()},
+              {"software_devices_allowed", software_allowed},
+              {"variants", json::array()}};
+    for (const auto& r : b.results) j["variants"].push_back(result_json(r));
+    j["fastest"] = b.best ? json(std::string(backend_name(b.best->backend))) : json(nullptr);
+    j["selected"] = o.select;
+    if (b.new_chain) {
+        j["chain"] = json::array();
+        for (Backend c : *b.new_chain) j["chain"].push_back(std::string(backend_name(c)));
+    }
+    return j;
+}
+
+void print_outcome(std::ostream& out, const BenchOutcome& b, const BenchOptions& o) {
+    const auto& first = b.results.front();
+    out << "model " << b.model.filename().string() << ": " << first.prompt_tokens << " prompt tokens, "
+        << o.workload.gen_tokens << " generated; median of " << o.workload.runs << " run(s) after "
+        << o.workload.warmups << " warm-up; rates timed by the server (no IPC)\n";
+    print_table(out, b.results);
+    if (b.best) out << "fastest: " << backend_name(b.best->backend) << "\n";
+    if (b.new_chain) {
+        out << "selected for this hardware; chain now:";
+        for (size_t i = 0; i < b.new_chain->size(); ++i) out << (i ? " -> " : " ") << backend_name((*b.new_chain)[i]);
+        out << "  (undo: tsuku llm bench --forget)\n";
+    }
+}
+
+void run(Context& ctx, const BenchOptions& o) {
+    const Home home = ctx.home();
+    if (o.forget) {
+        resolve::forget_measured_choice(home.measured_choice_path());
+        ctx.err << "tsuku: forgot the measured choice; the chain follows the release's order again\n";
         return;
     }
-    const auto& first = results.front();
-    ctx.out << "model " << model.path.filename().string() << ": " << first.prompt_tokens << " prompt tokens, "
-            << o.workload.gen_tokens << " generated; median of " << o.workload.runs << " run(s) after "
-            << o.workload.warmups << " warm-up; rates timed by the server (no IPC)\n";
-    print_table(ctx.out, results);
-    if (best) ctx.out << "fastest: " << backend_name(best->backend) << "\n";
-    if (new_chain) {
-        ctx.out << "selected for this hardware; chain now:";
-        for (size_t i = 0; i < new_chain->size(); ++i) ctx.out << (i ? " -> " : " ") << backend_name((*new_chain)[i]);
-        ctx.out << "  (undo: tsuku llm bench --forget)\n";
+    const config::Config cfg = ctx.config();
+    const auto report = run_detection(ctx, cfg);
+    const bool software_allowed = software_devices_allowed(ctx.env);
+    const auto backends =
+        candidates(o, resolve::this_platform(manifest::embedded_manifest()), report, software_allowed);
+    const auto progress = install::make_progress(ctx.err, ::isatty(STDERR_FILENO) == 1);
+    const auto consent = make_consent(ctx, cfg, o.yes);
+
+    BenchOutcome b;
+    b.model = prepare_model(ctx, cfg, o, backends, report, *progress, consent);
+    home.ensure_runtime_dirs();
+    ctx.err << "tsuku: benchmarking " << backends.size() << " variant(s) on " << b.model.filename().string() << ": "
+            << o.workload.runs << " run(s) after " << o.workload.warmups << " warm-up (load "
+            << fmt("%.2f", load_average()) << ")\n";
+    b.results = measure_all(ctx, cfg, o, backends, b.model, report, *progress, consent);
+    for (const auto& r : b.results) {
+        if (r.status == VariantResult::Status::ok)
+            b.measurements.push_back({r.backend, r.prompt_tps.median, r.gen_tps.median});
     }
+    b.workload = {b.results.empty() ? 0 : std::max(1, b.results.front().prompt_tokens), o.workload.gen_tokens};
+    b.best = resolve::fastest(b.measurements, b.workload);
+    if (o.select) b.new_chain = select_fastest(ctx, b, report, software_allowed);
+
+    if (o.json) {
+        ctx.out << outcome_json(b, o, report, software_allowed).dump(2, ' ', false, json::error_handler_t::replace)
+                << "\n";
+        return;
+    }
+    print_outcome(ctx.out, b, o);
 }
 
 }  // namespace

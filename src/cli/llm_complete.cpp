@@ -17,6 +17,7 @@
 #include "cli/start_status.h"
 #include "client/llm_client.h"
 #include "common/error.h"
+#include "common/text.h"
 #include "common/text_input.h"
 #include "schema/schema_check.h"
 
@@ -88,7 +89,7 @@ std::string assemble_prompt(const std::vector<std::string>& parts, std::ostream*
     }
     if (!used_stdin && stdin_is_regular_file()) {
         const std::string in = read_stdin();
-        if (!in.empty()) text += (text.empty() ? "" : "\n\n") + in;
+        if (!in.empty()) append_listed(text, "\n\n", in);
     } else if (!used_stdin && notices && stdin_is_pipe_with_data()) {
         *notices << "tsuku: standard input (a pipe) was not read; to include it in the prompt, add '-' where it "
                     "belongs: ... | tsuku llm complete \"Summarise:\" -\n";

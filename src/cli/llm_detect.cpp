@@ -61,7 +61,7 @@ void run(Context& ctx, const DetectCliOptions& c) {
         o.forced = choice.backend;
         o.forced_by = choice.source;
         o.fallback = config->fallback_enabled();
-        if (o.system.is_live()) o.cache_file = home->state_dir() / "detection.json";
+        if (o.system.is_live()) o.cache_file = home->detection_cache_path();
     }
     if (!c.backend.empty() && !config) {
         o.forced = parse_backend(c.backend);
@@ -77,14 +77,15 @@ void run(Context& ctx, const DetectCliOptions& c) {
     if (config) report.evidence.cpu = thread_budget(*config, report);  // llm.threads, as a start would pass it
     // The measured choice (tsuku llm bench --select) reorders the chain as a start would.
     std::string measured;
-    if (home && o.system.is_live()) measured = resolve::apply_measured_choice(report, home->state_dir(), ctx.env);
+    if (home && o.system.is_live())
+        measured = resolve::apply_measured_choice(report, home->measured_choice_path(), ctx.env);
 
     // What a start would do on top of detection: the failure memory and the model for the chain's first backend.
     std::vector<lifecycle::FailureRecord> failures;
     std::optional<resolve::ModelChoice> model;
     std::string model_error;
     if (home && o.system.is_live()) {
-        lifecycle::FailureMemory memory(home->state_dir() / "failures.json");
+        lifecycle::FailureMemory memory(home->failures_path());
         if (c.refresh) memory.forget_all();  // a new detection gives every variant a new chance
         failures = memory.for_fingerprint(report.fingerprint);
         if (!report.chain.empty()) {
@@ -99,7 +100,8 @@ void run(Context& ctx, const DetectCliOptions& c) {
         auto j = platform::to_json(report);
         j["failures"] = nlohmann::json::array();
         for (const auto& f : failures) {
-            j["failures"].push_back({{"backend", f.backend}, {"reason", f.reason}, {"detail", f.detail}});
+            j["failures"].push_back(
+                {{"backend", backend_name(f.backend)}, {"reason", reason_code(f.reason)}, {"detail", f.detail}});
         }
         if (model)
             j["model"] = {{"name", model->model ? model->model->name : model->path.string()}, {"why", model->why}};
@@ -111,8 +113,8 @@ void run(Context& ctx, const DetectCliOptions& c) {
     ctx.out << platform::to_text(report);
     if (!measured.empty()) ctx.out << "measured: " << measured << "\n";
     for (const auto& f : failures) {
-        ctx.out << "failed before on this hardware: " << f.backend << " (" << f.reason << ": " << f.detail
-                << ") — skipped at start until tsuku llm detect --refresh\n";
+        ctx.out << "failed before on this hardware: " << backend_name(f.backend) << " (" << reason_code(f.reason)
+                << ": " << f.detail << ") — skipped at start until tsuku llm detect --refresh\n";
     }
     if (model) ctx.out << "model:   " << model->why << "\n";
     if (!model_error.empty()) ctx.out << "model:   none fits: " << model_error << "\n";

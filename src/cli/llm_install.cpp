@@ -11,6 +11,7 @@
 #include "cli/model_inventory.h"
 #include "cli/server_start.h"
 #include "common/error.h"
+#include "common/text.h"
 #include "install/model_store.h"
 #include "lifecycle/server_manager.h"
 #include "resolve/measured_choice.h"
@@ -39,7 +40,6 @@ Backend backend_or_chain_head(const Context& ctx, const config::Config& cfg, con
 void run_install(Context& ctx, const InstallOptions& o) {
     const auto cfg = ctx.config();
     const auto& m = manifest::embedded_manifest();
-    const auto& platform = resolve::this_platform(m);
     const Home home = ctx.home();
     const auto progress = o.json ? std::unique_ptr<install::Progress>(new install::NullProgress)
                                  : install::make_progress(ctx.err, ::isatty(STDERR_FILENO) == 1);
@@ -49,12 +49,11 @@ void run_install(Context& ctx, const InstallOptions& o) {
     const Backend backend = backend_or_chain_head(ctx, cfg, o.backend);
     const auto report = run_detection(ctx, cfg);
     // Installed on request even where it cannot run, but never silently.
-    if (const auto why = ruled_out_by_detection(report, backend, resolve::software_devices_allowed(ctx.env))) {
-        ctx.err << "warning: the " << backend_name(backend) << " backend cannot run here ("
-                << platform::reason_code(why->reason) << "): " << why->detail << "; installing it anyway, as asked\n";
+    if (const auto why = ruled_out_by_detection(report, backend, software_devices_allowed(ctx.env))) {
+        ctx.err << "warning: the " << backend_name(backend) << " backend cannot run here (" << reason_code(why->reason)
+                << "): " << why->detail << "; installing it anyway, as asked\n";
     }
-    const auto v = install::ensure_variant(home, m, platform, backend, ctx.env, *progress,
-                                           variant_options(report, consent, o.reinstall));
+    const auto v = prepare_variant(ctx, report, backend, *progress, consent, o.reinstall);
     result["variant"] = {{"backend", std::string(backend_name(backend))},
                          {"dir", v.dir.string()},
                          {"installed_now", v.installed_now},
@@ -104,7 +103,7 @@ void uninstall_model(Context& ctx, const Home& home, const std::string& name) {
     const auto it = std::find_if(models.begin(), models.end(), [&](const ModelEntry& e) { return e.name == name; });
     if (it == models.end()) {
         std::string names;
-        for (const auto& e : models) names += (names.empty() ? "" : ", ") + e.name;
+        for (const auto& e : models) append_listed(names, ", ", e.name);
         throw UserError("no model named '" + name + "'", "one of: " + names + " (see tsuku llm models)",
                         ExitCode::usage);
     }

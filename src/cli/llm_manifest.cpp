@@ -1,25 +1,20 @@
 // tsuku llm manifest [--json]: what this tsuku embeds — variants, components, models, with sizes and checksums.
-#include <cstdio>
 #include <memory>
 
 #include "cli/commands.h"
+#include "common/byte_size.h"
+#include "common/text.h"
 #include "manifest/manifest.h"
 
 namespace tsuku::cli {
 namespace {
 
-std::string mib(uint64_t bytes) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
-    return buf;
-}
-
 std::string requirements_text(const manifest::Requirements& r) {
     std::string s;
-    for (const auto& l : r.libraries) s += (s.empty() ? "" : ", ") + l;
-    if (r.vulkan_api) s += (s.empty() ? "" : ", ") + std::string("Vulkan ") + *r.vulkan_api;
-    if (r.cuda_driver) s += (s.empty() ? "" : ", ") + std::string("driver for CUDA ") + *r.cuda_driver;
-    if (r.min_compute_capability) s += (s.empty() ? "" : ", ") + std::string("compute ") + *r.min_compute_capability;
+    for (const auto& l : r.libraries) append_listed(s, ", ", l);
+    if (r.vulkan_api) append_listed(s, ", ", std::string("Vulkan ") + *r.vulkan_api);
+    if (r.cuda_driver) append_listed(s, ", ", std::string("driver for CUDA ") + *r.cuda_driver);
+    if (r.min_compute_capability) append_listed(s, ", ", std::string("compute ") + *r.min_compute_capability);
     return s.empty() ? "nothing" : s;
 }
 
@@ -36,8 +31,8 @@ void run(Context& ctx, bool json) {
         for (auto b : p.prefer) ctx.out << " " << backend_name(b);
         ctx.out << "\n";
         for (const auto& [b, v] : p.variants) {
-            ctx.out << "  " << backend_name(b) << ": " << v.artifact.file_name() << "  " << mib(v.artifact.size)
-                    << "  sha256 " << v.artifact.sha256.substr(0, 16) << "…\n"
+            ctx.out << "  " << backend_name(b) << ": " << v.artifact.file_name() << "  "
+                    << format_mib_decimal(v.artifact.size) << "  sha256 " << v.artifact.sha256.substr(0, 16) << "…\n"
                     << "      needs " << requirements_text(v.requirements);
             for (const auto& c : v.components) ctx.out << "; component " << c;
             ctx.out << "\n";
@@ -49,13 +44,13 @@ void run(Context& ctx, bool json) {
         auto it = c.platforms.find(manifest::current_platform());
         ctx.out << "\n  "
                 << (it == c.platforms.end() ? "no package: taken from the system when present"
-                                            : it->second.file_name() + "  " + mib(it->second.size))
+                                            : it->second.file_name() + "  " + format_mib_decimal(it->second.size))
                 << "\n";
     }
     ctx.out << "\nmodels:\n";
     for (const auto& mo : m.models) {
-        ctx.out << "  " << mo.name << "  " << mib(mo.artifact.size) << (mo.synthetic ? "  (synthetic)" : "")
-                << (mo.name == m.default_model ? "  (default)" : "") << "\n";
+        ctx.out << "  " << mo.name << "  " << format_mib_decimal(mo.artifact.size)
+                << (mo.synthetic ? "  (synthetic)" : "") << (mo.name == m.default_model ? "  (default)" : "") << "\n";
     }
 }
 

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/detection.h"
 #include "cli/model_inventory.h"
+#include "common/text.h"
 #include "lifecycle/server_record.h"
 #include "resolve/model_choice.h"
 
@@ -83,7 +84,7 @@ void run(Context& ctx, bool json) {
     for (const auto& e : models) {
         std::string fit;
         for (const auto& r : rooms) {
-            if (fits(e, r)) fit += (fit.empty() ? "" : ",") + std::string(backend_name(r.backend));
+            if (fits(e, r)) append_listed(fit, ",", std::string(backend_name(r.backend)));
         }
         std::string installed = e.installed ? "yes" : e.offline ? "local" : "no";
         std::string notes;
@@ -91,8 +92,8 @@ void run(Context& ctx, bool json) {
         if (!e.manifest) notes += "  not in the manifest";
         if (e.serving) notes += "  serving" + (serving->backend.empty() ? "" : " on " + serving->backend);
         if (!e.problem.empty()) notes += "  needs unknown: " + e.problem;
-        ctx.out << pad(e.name, width + 1) << pad(resolve::format_mib(e.size_bytes), 10)
-                << pad(e.need_ram ? resolve::format_mib(*e.need_ram) : "?", 10) << pad(installed, 10)
+        ctx.out << pad(e.name, width + 1) << pad(resolve::format_model_size(e.size_bytes), 10)
+                << pad(e.need_ram ? resolve::format_model_size(*e.need_ram) : "?", 10) << pad(installed, 10)
                 << (fit.empty() ? "none" : fit) << notes << "\n";
     }
     ctx.out << "\n";

@@ -54,9 +54,10 @@ void run(Context& ctx, bool json) {
     // How the last start went: which backends were tried, which failed and why.
     j["last_start"] = nlohmann::json::array();
     for (const auto& a : lifecycle::load_start_history(manager.home())) {
-        j["last_start"].push_back({{"backend", a.backend},
+        const bool ready = a.result == lifecycle::AttemptResult::ready;
+        j["last_start"].push_back({{"backend", backend_name(a.backend)},
                                    {"result", lifecycle::attempt_result_name(a.result)},
-                                   {"reason", a.reason},
+                                   {"reason", ready ? "" : reason_code(a.reason)},
                                    {"detail", a.detail}});
     }
     if (json) {

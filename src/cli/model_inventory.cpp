@@ -18,7 +18,7 @@ std::optional<ServingModel> serving_model(const Home& home) {
     ServingModel s;
     s.pid = *pid;
     if (const auto record = lifecycle::load_server_record(home, *pid)) {
-        s.backend = record->backend;
+        s.backend = backend_name(record->backend);
         s.model_path = record->model_path;
     }
     return s;

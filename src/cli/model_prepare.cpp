@@ -2,6 +2,7 @@
 
 #include "cli/detection.h"
 #include "cli/model_file.h"
+#include "common/byte_size.h"
 #include "common/error.h"
 #include "install/locations.h"
 #include "install/model_store.h"
@@ -11,8 +12,6 @@ namespace fs = std::filesystem;
 
 namespace tsuku::cli {
 namespace {
-
-std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 19)) >> 20) + " MiB"; }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
@@ -66,7 +65,7 @@ bool ModelPreparer::try_download(const manifest::Model& better, const manifest::
         not_downloaded_.insert(better.name);
         if (said_no) {
             refused_ = true;
-            ctx_.err << "tsuku: " << better.name << " (" << mib(better.artifact.size)
+            ctx_.err << "tsuku: " << better.name << " (" << format_mib_rounded(better.artifact.size)
                      << ") fits and answers better than " << installed.name << "; to get it: tsuku llm install --model "
                      << better.name << " (or allow downloads: tsuku config set llm.allow_downloads true)\n";
         } else {

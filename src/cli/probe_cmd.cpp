@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/fd_io.h"
 #include "platform/cuda_probe.h"
 #include "platform/probe_runner.h"
 #include "platform/vulkan_probe.h"
@@ -24,28 +25,19 @@ struct ProbeOptions {
     std::string library;
 };
 
-void write_all(int fd, std::string_view s) {
-    while (!s.empty()) {
-        const ssize_t n = ::write(fd, s.data(), s.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;
-        s.remove_prefix(static_cast<size_t>(n));
-    }
-}
-
 // TSUKU_PROBE_FAULT=<kind>:hang|crash|garbage makes this probe misbehave like a broken driver would, so the
 // isolation can be tested end to end with the real binary.
 void inject_fault(const Context& ctx, const std::string& kind, int result_fd) {
     const auto fault = ctx.env.get_nonempty("TSUKU_PROBE_FAULT");
     if (!fault || !fault->starts_with(kind + ":")) return;
     const std::string what = fault->substr(kind.size() + 1);
-    write_all(STDERR_FILENO, std::string(platform::kStageMarker) + "injected " + what + "\n");
+    (void)write_all(STDERR_FILENO, std::string(platform::kStageMarker) + "injected " + what + "\n");
     if (what == "hang") {
         for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
     }
     if (what == "crash") ::raise(SIGSEGV);
     if (what == "garbage") {
-        write_all(result_fd, "this is not JSON\n");
+        (void)write_all(result_fd, "this is not JSON\n");
         ::_exit(0);
     }
 }
@@ -60,7 +52,7 @@ void inject_fault(const Context& ctx, const std::string& kind, int result_fd) {
     inject_fault(ctx, o.kind, result_fd);
 
     const platform::StageFn stage = [](std::string_view s) {
-        write_all(STDERR_FILENO, std::string(platform::kStageMarker) + std::string(s) + "\n");
+        (void)write_all(STDERR_FILENO, std::string(platform::kStageMarker) + std::string(s) + "\n");
     };
     const std::optional<std::string> library = o.library.empty() ? std::nullopt : std::optional(o.library);
     nlohmann::json j;
@@ -69,7 +61,7 @@ void inject_fault(const Context& ctx, const std::string& kind, int result_fd) {
     } else {
         j = platform::run_cuda_probe(library, stage);
     }
-    write_all(result_fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    (void)write_all(result_fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     // Skip atexit handlers and destructors: some drivers crash while unloading, after the result is out.
     ::_exit(0);
 }

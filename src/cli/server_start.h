@@ -22,10 +22,12 @@ namespace tsuku::cli {
 // (/dev/tty, so a prompt read from stdin is not consumed), else no.
 install::Consent make_consent(const Context& ctx, const config::Config& cfg, bool assume_yes);
 
-// How complete, install and bench install a variant: with `consent`, taking from the system every component library
-// detection found there (so a machine with the CUDA runtime does not download it).
-install::EnsureOptions variant_options(const platform::DetectionReport& report, install::Consent consent,
-                                       bool reinstall = false);
+// How complete, install and bench install a variant of the embedded manifest: with `consent`, verified, taking from
+// the system every component library detection found there (so a machine with the CUDA runtime does not download
+// it). Throws UserError.
+install::InstalledVariant prepare_variant(const Context& ctx, const platform::DetectionReport& report, Backend backend,
+                                          install::Progress& progress, install::Consent consent,
+                                          bool reinstall = false);
 
 struct StartRequest {
     std::optional<std::string> model;  // --model on the command line

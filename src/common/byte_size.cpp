@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstdio>
 #include <utility>
 
 namespace tsuku {
@@ -42,6 +43,38 @@ std::string format_byte_size(uint64_t bytes) {
         if (value > 1 && bytes % value == 0 && bytes / value < best) unit = name, best = bytes / value;
     }
     return std::to_string(best) + std::string(unit);
+}
+
+std::string format_memory(uint64_t bytes, uint64_t gib_from) {
+    char buf[32];
+    if (bytes >= gib_from) {
+        std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (uint64_t{1} << 30));
+    } else {
+        std::snprintf(buf, sizeof buf, "%llu MiB", static_cast<unsigned long long>(bytes >> 20));
+    }
+    return buf;
+}
+
+std::string format_mib_rounded(uint64_t bytes) { return std::to_string((bytes + (1 << 19)) >> 20) + " MiB"; }
+
+std::string format_mib_decimal(uint64_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+    return buf;
+}
+
+std::string format_si_bytes(uint64_t bytes) {
+    static constexpr const char* kSiUnits[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = static_cast<double>(bytes);
+    int unit = 0;
+    while (v >= 1000 && unit < 4) v /= 1000, ++unit;
+    char buf[32];
+    if (unit == 0) {
+        std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+    } else {
+        std::snprintf(buf, sizeof buf, "%.1f %s", v, kSiUnits[unit]);
+    }
+    return buf;
 }
 
 }  // namespace tsuku

@@ -20,4 +20,9 @@ Environment Environment::fixed(std::map<std::string, std::string> vars) {
     });
 }
 
+bool software_devices_allowed(const Environment& env) {
+    const auto v = env.get_nonempty("TSUKU_LLM_ALLOW_SOFTWARE_DEVICES");
+    return v && (*v == "1" || *v == "true" || *v == "yes");
+}
+
 }  // namespace tsuku

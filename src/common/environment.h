@@ -29,4 +29,8 @@ private:
     Lookup lookup_;
 };
 
+// TSUKU_LLM_ALLOW_SOFTWARE_DEVICES ("1", "true", "yes"): software GPU devices such as llvmpipe count as devices.
+// Read by the server (its backend check) and by tsuku (detection, the failure memory's conditions) alike.
+bool software_devices_allowed(const Environment& env);
+
 }  // namespace tsuku

@@ -28,6 +28,11 @@ public:
     // Files whose sha256 was verified, remembered by identity so a launch does not hash them again.
     std::filesystem::path verified_files_path() const { return state_dir() / "verified-files.json"; }
     std::filesystem::path verified_models_path() const { return state_dir() / "verified-models.json"; }
+    std::filesystem::path detection_cache_path() const { return state_dir() / "detection.json"; }
+    std::filesystem::path failures_path() const { return state_dir() / "failures.json"; }
+    std::filesystem::path start_history_path() const { return state_dir() / "last-start.json"; }
+    std::filesystem::path measured_choice_path() const { return state_dir() / "measured-choice.json"; }
+    std::filesystem::path install_lock_path() const { return state_dir() / "install.lock"; }
 
     std::filesystem::path socket_path() const { return run_dir() / "llm.sock"; }
     // Held by the running server for its whole life; holds its pid.

@@ -12,7 +12,7 @@
 #include <variant>
 #include <vector>
 
-#include "common/backend_failure.h"
+#include "common/reasons.h"
 
 namespace tsuku {
 

@@ -7,7 +7,7 @@
 #include "common/error.h"
 #include "common/home.h"
 #include "config/config_file.h"
-#include "install/durable_file.h"
+#include "common/durable_file.h"
 
 namespace fs = std::filesystem;
 
@@ -101,7 +101,7 @@ const KeyDef& checked_key(std::string_view key) {
 
 void write(const fs::path& file, const std::string& text) {
     ensure_private_dir(file.parent_path());
-    install::write_file_atomically(file, text, 0600, /*through_symlink=*/true);  // dotfiles keep their link
+    write_file_atomically(file, text, 0600, /*through_symlink=*/true);  // dotfiles keep their link
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "common/duration.h"
 #include "common/edit_distance.h"
 #include "common/error.h"
+#include "common/text.h"
 
 namespace tsuku::config {
 namespace {
@@ -140,7 +141,7 @@ std::string valid_values(const KeyDef& def) {
     switch (def.type) {
         case ValueType::choice: {
             std::string out;
-            for (const auto c : def.choices) out += (out.empty() ? "" : ", ") + std::string(c);
+            for (const auto c : def.choices) append_listed(out, ", ", std::string(c));
             return out;
         }
         case ValueType::duration: return "a duration such as 30s, 5m, 1h30m, or 0 for never";
@@ -156,7 +157,7 @@ std::string valid_values(const KeyDef& def) {
 
 std::string key_names_joined() {
     std::string out;
-    for (const auto& k : kKeys) out += (out.empty() ? "" : ", ") + std::string(k.name);
+    for (const auto& k : kKeys) append_listed(out, ", ", std::string(k.name));
     return out;
 }
 

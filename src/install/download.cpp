@@ -15,12 +15,13 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/fd_io.h"
 #include "common/file_lock.h"
 #include "common/home.h"
 #include "common/unique_fd.h"
 #include "common/version.h"
-#include "install/disk_fault.h"
-#include "install/durable_file.h"
+#include "common/disk_fault.h"
+#include "common/durable_file.h"
 #include "install/sha256.h"
 
 namespace fs = std::filesystem;
@@ -79,20 +80,14 @@ bool is_transient(CURLcode rc) {
 
 // `still_to_come`: bytes of the download not written yet, counting these (what the disk must still take).
 void write_all(int fd, const char* data, size_t n, const fs::path& path, uint64_t still_to_come) {
-    while (n > 0) {
-        const ssize_t w = ::write(fd, data, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-            const int err = errno;
-            if (is_disk_fault(err)) {
-                throw_disk_fault("cannot write " + path.string(), err, path.parent_path(), still_to_come,
-                                 "the part already downloaded is kept and the download resumes from it");
-            }
-            throw UserError("cannot write " + path.string() + ": " + errno_text(err),
-                            "check the permissions of " + path.parent_path().string() + " and run it again");
-        }
-        data += w, n -= static_cast<size_t>(w);
+    const int err = tsuku::write_all(fd, {data, n});
+    if (err == 0) return;
+    if (is_disk_fault(err)) {
+        throw_disk_fault("cannot write " + path.string(), err, path.parent_path(), still_to_come,
+                         "the part already downloaded is kept and the download resumes from it");
     }
+    throw UserError("cannot write " + path.string() + ": " + errno_text(err),
+                    "check the permissions of " + path.parent_path().string() + " and run it again");
 }
 
 void remove_quietly(const fs::path& p) {

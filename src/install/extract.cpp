@@ -12,8 +12,8 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
-#include "install/disk_fault.h"
-#include "install/durable_file.h"
+#include "common/disk_fault.h"
+#include "common/durable_file.h"
 
 namespace fs = std::filesystem;
 

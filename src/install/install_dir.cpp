@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "install/durable_file.h"
+#include "common/durable_file.h"
 
 namespace fs = std::filesystem;
 

@@ -19,8 +19,6 @@ std::optional<pid_t> read_holder(const fs::path& path) {
 
 }  // namespace
 
-fs::path install_lock_path(const Home& home) { return home.state_dir() / "install.lock"; }
-
 InstallLock::InstallLock(FileLock lock) : lock_(std::move(lock)) {
     // Record the holder for the message of the next waiter; the lock itself is the flock, not this text.
     const std::string pid = std::to_string(::getpid()) + "\n";
@@ -31,15 +29,15 @@ InstallLock::InstallLock(FileLock lock) : lock_(std::move(lock)) {
 
 std::optional<InstallLock> InstallLock::try_acquire(const Home& home) {
     ensure_private_dir(home.state_dir());
-    auto lock = FileLock::try_acquire(install_lock_path(home));
+    auto lock = FileLock::try_acquire(home.install_lock_path());
     if (!lock) return std::nullopt;
     return InstallLock(std::move(*lock));
 }
 
 InstallLock InstallLock::acquire(const Home& home, const std::function<void(std::optional<pid_t>)>& on_wait) {
     if (auto lock = try_acquire(home)) return std::move(*lock);
-    if (on_wait) on_wait(read_holder(install_lock_path(home)));
-    return InstallLock(FileLock::acquire(install_lock_path(home)));
+    if (on_wait) on_wait(read_holder(home.install_lock_path()));
+    return InstallLock(FileLock::acquire(home.install_lock_path()));
 }
 
 }  // namespace tsuku::install

@@ -28,7 +28,4 @@ private:
     FileLock lock_;
 };
 
-// state/install.lock
-std::filesystem::path install_lock_path(const Home& home);
-
 }  // namespace tsuku::install

@@ -8,7 +8,7 @@
 
 #include "common/error.h"
 #include "install/download.h"
-#include "install/durable_file.h"
+#include "common/durable_file.h"
 #include "install/install_dir.h"
 #include "install/install_lock.h"
 #include "install/package.h"

@@ -1,5 +1,7 @@
 #include "install/progress.h"
 
+#include "common/byte_size.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <ostream>
@@ -13,24 +15,10 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 std::string rate_text(uint64_t bytes, double seconds) {
     if (seconds <= 0) return "-";
-    return format_bytes(static_cast<uint64_t>(static_cast<double>(bytes) / seconds)) + "/s";
+    return format_si_bytes(static_cast<uint64_t>(static_cast<double>(bytes) / seconds)) + "/s";
 }
 
 }  // namespace
-
-std::string format_bytes(uint64_t bytes) {
-    static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB"};
-    double v = static_cast<double>(bytes);
-    int unit = 0;
-    while (v >= 1000 && unit < 4) v /= 1000, ++unit;
-    char buf[32];
-    if (unit == 0) {
-        std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
-    } else {
-        std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[unit]);
-    }
-    return buf;
-}
 
 std::string format_eta(std::chrono::seconds s) {
     const long long t = s.count(), h = t / 3600, m = t / 60 % 60, sec = t % 60;
@@ -50,8 +38,8 @@ std::string format_eta(std::chrono::seconds s) {
 void LineProgress::begin_download(std::string_view url, uint64_t total, uint64_t resumed_from) {
     total_ = total, start_bytes_ = resumed_from, start_ = Clock::now();
     quarters_shown_ = total ? static_cast<int>(resumed_from * 4 / total) : 0;
-    out_ << "downloading " << url << " (" << format_bytes(total) << ")";
-    if (resumed_from) out_ << ", resuming at " << format_bytes(resumed_from);
+    out_ << "downloading " << url << " (" << format_si_bytes(total) << ")";
+    if (resumed_from) out_ << ", resuming at " << format_si_bytes(resumed_from);
     out_ << "\n" << std::flush;
 }
 
@@ -60,14 +48,15 @@ void LineProgress::advance(uint64_t done) {
     const int quarter = static_cast<int>(std::min<uint64_t>(done, total_) * 4 / total_);
     if (quarter <= quarters_shown_ || quarter >= 4) return;
     quarters_shown_ = quarter;
-    out_ << "  " << quarter * 25 << "% (" << format_bytes(done) << ")\n" << std::flush;
+    out_ << "  " << quarter * 25 << "% (" << format_si_bytes(done) << ")\n" << std::flush;
 }
 
 void LineProgress::end_download(uint64_t done) {
     const double secs = seconds_since(start_);
     char t[32];
     std::snprintf(t, sizeof t, "%.1fs", secs);
-    out_ << "downloaded " << format_bytes(done) << " in " << t << " (" << rate_text(done - start_bytes_, secs) << ")\n"
+    out_ << "downloaded " << format_si_bytes(done) << " in " << t << " (" << rate_text(done - start_bytes_, secs)
+         << ")\n"
          << std::flush;
 }
 
@@ -113,7 +102,7 @@ void TtyProgress::draw(uint64_t done, bool final) {
     const uint64_t fresh = done - std::min(done, start_bytes_);
     char line[160];
     std::snprintf(line, sizeof line, "%s %3d%% %s / %s  %s", bar.c_str(), static_cast<int>(fraction * 100),
-                  format_bytes(done).c_str(), format_bytes(total_).c_str(), rate_text(fresh, secs).c_str());
+                  format_si_bytes(done).c_str(), format_si_bytes(total_).c_str(), rate_text(fresh, secs).c_str());
     std::string text = line;
     if (!final && fresh > 0 && secs > 0 && done < total_) {
         const double rate = static_cast<double>(fresh) / secs;

@@ -68,8 +68,6 @@ private:
 // TtyProgress when `is_tty`, else LineProgress.
 std::unique_ptr<Progress> make_progress(std::ostream& out, bool is_tty);
 
-// "1.5 MB", "230 B", "2.1 GB" (decimal units, like the sizes shown before a download).
-std::string format_bytes(uint64_t bytes);
 // "3s", "2m05s", "1h02m".
 std::string format_eta(std::chrono::seconds s);
 

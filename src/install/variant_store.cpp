@@ -5,7 +5,9 @@
 #include <set>
 #include <sstream>
 
+#include "common/byte_size.h"
 #include "common/error.h"
+#include "common/text.h"
 #include "install/install_lock.h"
 #include "install/package.h"
 #include "install/sha256.h"
@@ -93,8 +95,6 @@ std::set<std::string> verify_tree(const fs::path& dir, const ListedTree& t, Veri
     return listed;
 }
 
-std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 19)) >> 20) + " MiB"; }
-
 // A component the variant needs and where it comes from: the system (every library it provides is there), the
 // release's package (installed once into components/<name>/<version>/), or nowhere (the variant's own start-up
 // check then names what is missing, exit 78; detection has already said so).
@@ -162,7 +162,7 @@ void install_components(const Home& home, const std::vector<ComponentPlan>& plan
         }
         verify_component(p.dir, c, *p.package, v.backend, &verified);
         out.runtime.push_back(c.name + " " + c.version + ": the package in " + p.dir.string());
-        library_path += (library_path.empty() ? "" : ":") + p.dir.string();
+        append_listed(library_path, ":", p.dir.string());
     }
     if (!library_path.empty()) {
         const auto existing = env.get_nonempty("LD_LIBRARY_PATH");
@@ -220,15 +220,15 @@ InstalledVariant ensure_variant(const Home& home, const manifest::Manifest& m, c
     }
     for (const auto& p : components) {
         if (!p.download) continue;
-        what += (what.empty() ? "" : " and ") + std::string("the ") + p.component->name + " component";
+        append_listed(what, " and ", std::string("the ") + p.component->name + " component");
         bytes += p.package->size;
         network = network || needs_network(manifest::artifact_url(*p.package, env));
     }
     if (network && !(o.consent && o.consent(what, bytes, variant_url))) {
-        throw UserError(
-            "the " + name + " backend needs " + what + " (" + mib(bytes) + " download from " + variant_url + ")",
-            "run tsuku llm install --backend " + name +
-                " --yes, or allow downloads: tsuku config set llm.allow_downloads true");
+        throw UserError("the " + name + " backend needs " + what + " (" + format_mib_rounded(bytes) +
+                            " download from " + variant_url + ")",
+                        "run tsuku llm install --backend " + name +
+                            " --yes, or allow downloads: tsuku config set llm.allow_downloads true");
     }
 
     if (install_variant) {

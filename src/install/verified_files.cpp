@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include "common/home.h"
-#include "install/durable_file.h"
+#include "common/durable_file.h"
 
 namespace fs = std::filesystem;
 

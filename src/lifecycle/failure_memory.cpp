@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/home.h"
-#include "install/durable_file.h"
+#include "common/durable_file.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -13,18 +13,21 @@ namespace tsuku::lifecycle {
 std::vector<FailureRecord> FailureMemory::load() const {
     std::vector<FailureRecord> out;
     // Our own cache: an unreadable file is treated as empty (it only costs one retry of a failing variant).
-    const json j = install::read_json_file(file_);
+    const json j = read_json_file(file_);
     if (!j.is_object() || !j.contains("failures") || !j["failures"].is_array()) return out;
     for (const auto& e : j["failures"]) {
         if (!e.is_object()) continue;
+        const auto backend = parse_backend(e.value("backend", ""));
+        const auto reason = parse_reason(e.value("reason", ""));
+        if (!backend || !reason) continue;  // written by another version: forgotten, like an unreadable file
         FailureRecord r;
-        r.backend = e.value("backend", "");
-        r.reason = e.value("reason", "");
+        r.backend = *backend;
+        r.reason = *reason;
         r.detail = e.value("detail", "");
         r.fingerprint = e.value("fingerprint", "");
         r.unix_time = e.value("time", int64_t{0});
         r.conditions = e.value("conditions", "");
-        if (!r.backend.empty() && !r.fingerprint.empty()) out.push_back(r);
+        if (!r.fingerprint.empty()) out.push_back(r);
     }
     return out;
 }
@@ -32,15 +35,15 @@ std::vector<FailureRecord> FailureMemory::load() const {
 void FailureMemory::save(const std::vector<FailureRecord>& records) const {
     json j = {{"failures", json::array()}};
     for (const auto& r : records) {
-        j["failures"].push_back({{"backend", r.backend},
-                                 {"reason", r.reason},
+        j["failures"].push_back({{"backend", backend_name(r.backend)},
+                                 {"reason", reason_code(r.reason)},
                                  {"detail", r.detail},
                                  {"fingerprint", r.fingerprint},
                                  {"time", r.unix_time},
                                  {"conditions", r.conditions}});
     }
     ensure_private_dir(file_.parent_path());
-    install::write_file_atomically(file_, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
+    write_file_atomically(file_, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
 }
 
 std::vector<FailureRecord> FailureMemory::for_fingerprint(const std::string& fingerprint) const {
@@ -56,7 +59,7 @@ std::string failure_conditions(bool software_devices_allowed, const std::string&
            " variant=" + variant_version;
 }
 
-std::optional<FailureRecord> FailureMemory::find(const std::string& backend, const std::string& fingerprint,
+std::optional<FailureRecord> FailureMemory::find(Backend backend, const std::string& fingerprint,
                                                  const std::string& conditions) const {
     for (auto& r : for_fingerprint(fingerprint)) {
         if (r.backend == backend && r.conditions == conditions) return r;

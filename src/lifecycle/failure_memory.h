@@ -10,11 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "common/backend.h"
+#include "common/reasons.h"
+
 namespace tsuku::lifecycle {
 
 struct FailureRecord {
-    std::string backend;
-    std::string reason;       // a BackendFailure code, or "crashed" / "start_timeout"
+    Backend backend = Backend::cpu;
+    Reason reason = Reason::init_failed;
     std::string detail;       // the driver's / loader's own words
     std::string fingerprint;  // hardware fingerprint it failed on
     int64_t unix_time = 0;
@@ -31,7 +34,7 @@ public:
     // The records of this fingerprint (others are stale: the hardware or drivers changed).
     std::vector<FailureRecord> for_fingerprint(const std::string& fingerprint) const;
     // The record that applies now: same backend, fingerprint and conditions.
-    std::optional<FailureRecord> find(const std::string& backend, const std::string& fingerprint,
+    std::optional<FailureRecord> find(Backend backend, const std::string& fingerprint,
                                       const std::string& conditions) const;
     // Keeps one record per backend and fingerprint; drops records of other fingerprints.
     void record(const FailureRecord& r);

@@ -8,6 +8,7 @@
 #include "client/llm_client.h"
 #include "common/exit_codes.h"
 #include "common/file_lock.h"
+#include "common/serve_command.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -84,60 +85,55 @@ namespace {
 // One previous log is kept; a log over this size is rotated when the next server starts.
 constexpr uintmax_t kMaxLogBytes = 8u << 20;
 
+StartResult failed(StartFailure f) { return {std::nullopt, std::move(f)}; }
+
 void rotate_log(const fs::path& log) {
     std::error_code ec;
     if (fs::file_size(log, ec) > kMaxLogBytes && !ec) fs::rename(log, log.string() + ".1", ec);
 }
 }  // namespace
 
-RunningServer ServerManager::start_locked(const ServerStartSpec& spec) {
+StartResult ServerManager::start_locked(const ServerStartSpec& spec) {
     LaunchSpec launch;
     launch.executable = spec.executable;
     launch.log_file = home_.server_log_path();
     launch.env = spec.env;
-    launch.args = {"serve",
-                   "--socket",
-                   home_.socket_path().string(),
-                   "--model",
-                   spec.model.string(),
-                   "--notify-fd",
-                   std::to_string(kNotifyFd),
-                   "--idle-timeout",
-                   std::to_string(spec.idle_timeout.count()) + "ms"};
-    launch.args.insert(launch.args.end(), spec.extra_args.begin(), spec.extra_args.end());
+    launch.args = serve_arguments({home_.socket_path(), spec.model, kNotifyFd, spec.idle_timeout, 0, spec.extra_args});
     rotate_log(launch.log_file);
     std::error_code ec;
     const uintmax_t log_start = fs::exists(launch.log_file) ? fs::file_size(launch.log_file, ec) : 0;
 
     ServerProcess process = ServerProcess::spawn(launch);
     StartOutcome outcome = process.wait_for_start(spec.start_timeout);
-    const std::string what = "the " + spec.backend + " server (" + spec.executable.string() + ")";
+    const std::string what =
+        "the " + std::string(backend_name(spec.backend)) + " server (" + spec.executable.string() + ")";
     switch (outcome.kind) {
         case StartOutcome::Kind::ready: {
-            RunningServer r{home_.socket_path(), process.pid(), true, outcome};
+            StartResult r{RunningServer{home_.socket_path(), process.pid(), true, outcome}, std::nullopt};
             process.release();
             return r;
         }
         case StartOutcome::Kind::timed_out:
             process.kill_and_reap();
-            throw StartFailure(what + " did not become ready within " + std::to_string(spec.start_timeout.count()) +
-                                   " ms and was killed",
-                               "see " + launch.log_file.string(), outcome);
+            return failed(StartFailure(what + " did not become ready within " +
+                                           std::to_string(spec.start_timeout.count()) + " ms and was killed",
+                                       "see " + launch.log_file.string(), outcome));
         case StartOutcome::Kind::killed_by_signal:
-            throw StartFailure(what + " crashed at start-up (signal " + std::to_string(outcome.signal) + ")",
-                               "see " + launch.log_file.string() + "\n" + read_log_tail(launch.log_file, log_start),
-                               outcome);
+            return failed(StartFailure(
+                what + " crashed at start-up (signal " + std::to_string(outcome.signal) + ")",
+                "see " + launch.log_file.string() + "\n" + read_log_tail(launch.log_file, log_start), outcome));
         case StartOutcome::Kind::exited: break;
     }
     const std::string tail = read_log_tail(launch.log_file, log_start);
     const std::string name(exit_code_name(outcome.exit_code));
     if (outcome.exit_code == to_int(ExitCode::backend_unavailable) && outcome.failed) {
-        throw StartFailure(what + " cannot run here: " + outcome.failed->reason + " — " + outcome.failed->detail,
-                           "tsuku config set llm.backend cpu", outcome);
+        return failed(
+            StartFailure(what + " cannot run here: " + outcome.failed->reason + " — " + outcome.failed->detail,
+                         "tsuku config set llm.backend cpu", outcome));
     }
-    throw StartFailure(what + " exited with code " + std::to_string(outcome.exit_code) +
-                           (name.empty() ? "" : " (" + name + ")") + ":\n" + tail,
-                       "see " + launch.log_file.string(), outcome);
+    return failed(StartFailure(what + " exited with code " + std::to_string(outcome.exit_code) +
+                                   (name.empty() ? "" : " (" + name + ")") + ":\n" + tail,
+                               "see " + launch.log_file.string(), outcome));
 }
 
 StopResult ServerManager::stop(std::chrono::milliseconds graceful_timeout, std::chrono::milliseconds term_timeout) {

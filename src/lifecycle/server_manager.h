@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/backend.h"
 #include "common/error.h"
 #include "common/home.h"
 #include "lifecycle/server_process.h"
@@ -19,7 +20,7 @@ namespace tsuku::lifecycle {
 struct ServerStartSpec {
     std::filesystem::path executable;  // a verified tsuku-llm
     std::filesystem::path model;
-    std::string backend;
+    Backend backend = Backend::cpu;
     std::chrono::milliseconds idle_timeout = std::chrono::minutes(5);
     std::chrono::milliseconds start_timeout = std::chrono::minutes(2);
     std::vector<std::string> extra_args;
@@ -34,7 +35,8 @@ struct RunningServer {
     StartOutcome outcome;  // when started_now
 };
 
-// A start that did not reach `ready`. Carries the outcome so the caller can fall back on exit 78.
+// A start that did not reach `ready`: the error for the user, with the outcome the supervisor classifies (exit 78, a
+// crash, a timeout fall back; anything else is raised as it is).
 class StartFailure : public UserError {
 public:
     StartFailure(std::string problem, std::string fix, StartOutcome outcome)
@@ -43,6 +45,12 @@ public:
 
 private:
     StartOutcome outcome_;
+};
+
+// What a start came to: a running server, or the failure (a value: the caller decides whether to fall back).
+struct StartResult {
+    std::optional<RunningServer> server;
+    std::optional<StartFailure> failure;  // exactly one of the two is set
 };
 
 struct StopResult {
@@ -61,7 +69,7 @@ public:
 
     struct ServingStatus {
         pid_t pid = -1;
-        std::string backend;
+        std::string backend;  // as the server reports it (a server of another version may name anything)
         bool ready = false;
     };
     // Asks the serving server how it is (a short deadline). Throws UserError when it does not answer: stopped
@@ -69,7 +77,7 @@ public:
     ServingStatus serving_status(std::chrono::milliseconds timeout = std::chrono::seconds(3)) const;
 
     // Starts a server with `spec`; the caller holds the start lock and knows none is serving.
-    RunningServer start_locked(const ServerStartSpec& spec);
+    StartResult start_locked(const ServerStartSpec& spec);
 
     StopResult stop(std::chrono::milliseconds graceful_timeout = std::chrono::seconds(10),
                     std::chrono::milliseconds term_timeout = std::chrono::seconds(5));

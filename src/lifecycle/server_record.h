@@ -10,17 +10,18 @@
 #include <string>
 #include <vector>
 
+#include "common/backend.h"
 #include "common/home.h"
 
 namespace tsuku::lifecycle {
 
 struct ServerRecord {
     pid_t pid = -1;
-    std::string backend;               // the backend that serves
+    Backend backend = Backend::cpu;    // the backend that serves
     std::string model_name;            // the manifest name, or the file name for a path
     std::string model_path;            // the file the server loaded
     std::string model_setting;         // what was asked: "auto", a name or a path
-    std::vector<std::string> failed;   // backends of the chain that failed in this start, in order
+    std::vector<Backend> failed;       // backends of the chain that failed in this start, in order
     std::string conditions;            // the settings the start depended on (see FailureMemory)
     std::vector<std::string> runtime;  // where its components (the CUDA runtime) come from: system or package
     int64_t started_unix = 0;

@@ -5,7 +5,7 @@
 
 #include "common/exit_codes.h"
 #include "common/file_lock.h"
-#include "install/durable_file.h"
+#include "common/durable_file.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -18,17 +18,20 @@ int64_t now_unix() {
         .count();
 }
 
-fs::path history_file(const Home& home) { return home.state_dir() / "last-start.json"; }
+std::string attempt_text(const StartAttempt& a) {
+    return std::string(backend_name(a.backend)) + ": " + std::string(reason_code(a.reason)) + " — " + a.detail;
+}
 
 UserError fallback_off_error(const StartAttempt& a) {
-    return UserError("the " + a.backend + " backend cannot run here: " + a.reason + " — " + a.detail +
+    return UserError("the " + std::string(backend_name(a.backend)) +
+                         " backend cannot run here: " + std::string(reason_code(a.reason)) + " — " + a.detail +
                          "\n(automatic fallback is off: llm.fallback = off)",
                      "tsuku config set llm.backend cpu, or let tsuku fall back: tsuku config set llm.fallback auto");
 }
 
 std::string summary(const std::vector<StartAttempt>& attempts) {
     std::string s;
-    for (const auto& a : attempts) s += "\n  " + a.backend + ": " + a.reason + " — " + a.detail;
+    for (const auto& a : attempts) s += "\n  " + attempt_text(a);
     return s;
 }
 
@@ -47,7 +50,7 @@ const char* attempt_result_name(AttemptResult r) {
     return "?";
 }
 
-std::optional<StartAttempt> classify_start_failure(const std::string& backend, const StartOutcome& o) {
+std::optional<StartAttempt> classify_start_failure(Backend backend, const StartOutcome& o) {
     StartAttempt a;
     a.backend = backend;
     a.elapsed = o.elapsed;
@@ -55,17 +58,23 @@ std::optional<StartAttempt> classify_start_failure(const std::string& backend, c
         case StartOutcome::Kind::exited:
             if (o.exit_code != to_int(ExitCode::backend_unavailable)) return std::nullopt;
             a.result = AttemptResult::backend_unavailable;
-            a.reason = o.failed ? o.failed->reason : "init_failed";
-            a.detail = o.failed ? o.failed->detail : "exit 78 without a failed event";
+            a.reason = Reason::init_failed;
+            a.detail = "exit 78 without a failed event";
+            if (o.failed) {
+                const auto reason = parse_server_reason(o.failed->reason);
+                a.reason = reason.value_or(Reason::init_failed);
+                // A code outside the table (a server of another version) keeps its words in the detail.
+                a.detail = (reason ? "" : o.failed->reason + ": ") + o.failed->detail;
+            }
             return a;
         case StartOutcome::Kind::killed_by_signal:
             a.result = AttemptResult::crashed;
-            a.reason = "crashed";
+            a.reason = Reason::crashed;
             a.detail = "killed by signal " + std::to_string(o.signal) + " during start-up";
             return a;
         case StartOutcome::Kind::timed_out:
             a.result = AttemptResult::start_timeout;
-            a.reason = "start_timeout";
+            a.reason = Reason::start_timeout;
             a.detail = "not ready within " + std::to_string(o.elapsed.count()) + " ms; killed";
             return a;
         case StartOutcome::Kind::ready: break;
@@ -73,15 +82,15 @@ std::optional<StartAttempt> classify_start_failure(const std::string& backend, c
     return std::nullopt;
 }
 
-bool Supervisor::skipped_by_memory(const ChainStart& start, const std::string& backend, bool last) const {
+bool Supervisor::skipped_by_memory(const ChainStart& start, Backend backend, bool last) const {
     // The last resort is always tried, and so is a backend named for this one call.
     if (last || !start.fallback || backend == start.always_try) return false;
     return memory_.find(backend, start.fingerprint, start.conditions).has_value();
 }
 
-std::optional<std::string> Supervisor::first_candidate(const ChainStart& start, const ServerRecord* record) const {
+std::optional<Backend> Supervisor::first_candidate(const ChainStart& start, const ServerRecord* record) const {
     for (size_t i = 0; i < start.chain.size(); ++i) {
-        const std::string& b = start.chain[i];
+        const Backend b = start.chain[i];
         const bool last = i + 1 == start.chain.size();
         if (start.not_viable && start.not_viable(b)) continue;
         if (skipped_by_memory(start, b, last)) continue;
@@ -141,7 +150,7 @@ SupervisedStart Supervisor::start_chain(const ChainStart& start, const PrepareLa
     std::filesystem::path suspect_model;
     std::string failed_model;  // the model a backend-ok start failed on
     for (size_t i = 0; i < start.chain.size(); ++i) {
-        const std::string& backend = start.chain[i];
+        const Backend backend = start.chain[i];
         const bool last = i + 1 == start.chain.size();
         if (start.not_viable) {
             if (auto ruled_out = start.not_viable(backend)) {
@@ -158,9 +167,10 @@ SupervisedStart Supervisor::start_chain(const ChainStart& start, const PrepareLa
             continue;
         }
         const ServerStartSpec spec = prepare(backend);
-        try {
-            result.server = manager_.start_locked(spec);
-            report({backend, AttemptResult::ready, "", "", result.server.outcome.elapsed});
+        StartResult started = manager_.start_locked(spec);
+        if (started.server) {
+            result.server = *started.server;
+            report({backend, AttemptResult::ready, Reason::init_failed, "", result.server.outcome.elapsed});
             if (suspect && suspect_model == spec.model) {
                 memory_.record({suspect->backend, suspect->reason, suspect->detail, start.fingerprint, now_unix(),
                                 start.conditions});
@@ -182,27 +192,26 @@ SupervisedStart Supervisor::start_chain(const ChainStart& start, const PrepareLa
             }
             save_server_record(manager_.home(), rec);
             return result;
-        } catch (const StartFailure& f) {
-            auto failed = classify_start_failure(backend, f.outcome());
-            if (!failed) throw;  // not a backend problem: a bad model, a busy socket, …
-            const bool timeout = failed->result == AttemptResult::start_timeout;
-            if (f.outcome().backend_ok && failed->result != AttemptResult::backend_unavailable) {
-                // The backend worked; the model (or the deadline) may be what failed. Decide after the next backend.
-                failed->result = AttemptResult::model_failed;
-                failed->detail += " after the backend check passed, while loading " + spec.model.filename().string();
-                if (!timeout || start.remember_timeouts) {
-                    suspect = failed;
-                    suspect_model = spec.model;
-                }
-                failed_model = spec.model.filename().string();
-            } else if (!timeout || start.remember_timeouts) {
-                memory_.record(
-                    {backend, failed->reason, failed->detail, start.fingerprint, now_unix(), start.conditions});
-            }
-            report(*failed);
-            save_start_history(manager_.home(), result.attempts);
-            if (!start.fallback) throw fallback_off_error(*failed);
         }
+        const StartFailure& f = *started.failure;
+        auto failed = classify_start_failure(backend, f.outcome());
+        if (!failed) throw f;  // not a backend problem: a bad model, a busy socket, …
+        const bool timeout = failed->result == AttemptResult::start_timeout;
+        if (f.outcome().backend_ok && failed->result != AttemptResult::backend_unavailable) {
+            // The backend worked; the model (or the deadline) may be what failed. Decide after the next backend.
+            failed->result = AttemptResult::model_failed;
+            failed->detail += " after the backend check passed, while loading " + spec.model.filename().string();
+            if (!timeout || start.remember_timeouts) {
+                suspect = failed;
+                suspect_model = spec.model;
+            }
+            failed_model = spec.model.filename().string();
+        } else if (!timeout || start.remember_timeouts) {
+            memory_.record({backend, failed->reason, failed->detail, start.fingerprint, now_unix(), start.conditions});
+        }
+        report(*failed);
+        save_start_history(manager_.home(), result.attempts);
+        if (!start.fallback) throw fallback_off_error(*failed);
     }
     if (!failed_model.empty()) {
         throw UserError(
@@ -218,32 +227,34 @@ SupervisedStart Supervisor::start_chain(const ChainStart& start, const PrepareLa
 void save_start_history(const Home& home, const std::vector<StartAttempt>& attempts) {
     json j = {{"time", now_unix()}, {"attempts", json::array()}};
     for (const auto& a : attempts) {
-        j["attempts"].push_back({{"backend", a.backend},
+        j["attempts"].push_back({{"backend", backend_name(a.backend)},
                                  {"result", attempt_result_name(a.result)},
-                                 {"reason", a.reason},
+                                 {"reason", a.result == AttemptResult::ready ? "" : reason_code(a.reason)},
                                  {"detail", a.detail},
                                  {"elapsed_ms", a.elapsed.count()}});
     }
     ensure_private_dir(home.state_dir());
-    install::write_file_atomically(history_file(home), j.dump(2, ' ', false, json::error_handler_t::replace) + "\n",
-                                   0600);
+    write_file_atomically(home.start_history_path(),
+                                   j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
 }
 
 std::vector<StartAttempt> load_start_history(const Home& home) {
     std::vector<StartAttempt> out;
-    const json j = install::read_json_file(history_file(home));
+    const json j = read_json_file(home.start_history_path());
     if (!j.is_object() || !j.contains("attempts") || !j["attempts"].is_array()) return out;
     for (const auto& e : j["attempts"]) {
         if (!e.is_object()) continue;
+        const auto backend = parse_backend(e.value("backend", ""));
+        if (!backend) continue;  // written by another version
         StartAttempt a;
-        a.backend = e.value("backend", "");
+        a.backend = *backend;
         const std::string r = e.value("result", "");
         for (auto k : {AttemptResult::ready, AttemptResult::backend_unavailable, AttemptResult::crashed,
                        AttemptResult::start_timeout, AttemptResult::skipped_known_failure, AttemptResult::not_viable,
                        AttemptResult::model_failed}) {
             if (r == attempt_result_name(k)) a.result = k;
         }
-        a.reason = e.value("reason", "");
+        a.reason = parse_reason(e.value("reason", "")).value_or(Reason::init_failed);
         a.detail = e.value("detail", "");
         a.elapsed = std::chrono::milliseconds(e.value("elapsed_ms", int64_t{0}));
         out.push_back(a);

@@ -17,8 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "common/backend.h"
 #include "common/file_lock.h"
 #include "common/home.h"
+#include "common/reasons.h"
 #include "lifecycle/failure_memory.h"
 #include "lifecycle/server_manager.h"
 #include "lifecycle/server_record.h"
@@ -37,10 +39,10 @@ enum class AttemptResult {
 const char* attempt_result_name(AttemptResult r);
 
 struct StartAttempt {
-    std::string backend;
+    Backend backend = Backend::cpu;
     AttemptResult result = AttemptResult::ready;
-    std::string reason;  // for failures: the reason code
-    std::string detail;  // for failures: the driver's / loader's words
+    Reason reason = Reason::init_failed;  // for failures
+    std::string detail;                   // for failures: the driver's / loader's words
     std::chrono::milliseconds elapsed{0};
 };
 
@@ -53,16 +55,16 @@ struct SupervisedStart {
 };
 
 struct ChainStart {
-    std::vector<std::string> chain;  // backend names, best first; the platform default last
-    bool fallback = true;            // llm.fallback: off turns the first failure into an error
-    std::string fingerprint;         // hardware fingerprint for the failure memory
-    std::string conditions;          // failure_conditions(): a change of them tries a failed variant again
-    std::string always_try;          // a backend named for this one call (--backend): the memory never skips it
-    bool remember_timeouts = true;   // false when llm.start_timeout was shortened below its default
-    std::string model_setting;       // what was asked ("auto", a name, a path), kept in the server record
+    std::vector<Backend> chain;         // best first; the platform default last
+    bool fallback = true;               // llm.fallback: off turns the first failure into an error
+    std::string fingerprint;            // hardware fingerprint for the failure memory
+    std::string conditions;             // failure_conditions(): a change of them tries a failed variant again
+    std::optional<Backend> always_try;  // a backend named for this one call (--backend): the memory never skips it
+    bool remember_timeouts = true;      // false when llm.start_timeout was shortened below its default
+    std::string model_setting;          // what was asked ("auto", a name, a path), kept in the server record
     // Why detection's evidence says `backend` cannot run here (std::nullopt: it may). Such a backend is not
     // downloaded or launched.
-    std::function<std::optional<StartAttempt>(const std::string& backend)> not_viable;
+    std::function<std::optional<StartAttempt>(Backend backend)> not_viable;
 };
 
 // Whether the running server (its record, when its starter left one, and the backend it reports) serves what is
@@ -73,7 +75,7 @@ using ReuseCheck =
 using OnWait = std::function<void(const std::string& what)>;
 
 // Prepares the launch of one backend: installs and verifies the variant, chooses the model. Throws UserError.
-using PrepareLaunch = std::function<ServerStartSpec(const std::string& backend)>;
+using PrepareLaunch = std::function<ServerStartSpec(Backend backend)>;
 using OnAttempt = std::function<void(const StartAttempt&)>;
 
 class Supervisor {
@@ -85,17 +87,17 @@ public:
 
     // The backend the chain would start now: the first one neither ruled out by detection nor skipped by the
     // failure memory or by the running server's own failed attempts (`record`).
-    std::optional<std::string> first_candidate(const ChainStart& start, const ServerRecord* record) const;
+    std::optional<Backend> first_candidate(const ChainStart& start, const ServerRecord* record) const;
 
 private:
-    bool skipped_by_memory(const ChainStart& start, const std::string& backend, bool last) const;
+    bool skipped_by_memory(const ChainStart& start, Backend backend, bool last) const;
     SupervisedStart start_chain(const ChainStart& start, const PrepareLaunch& prepare, const OnAttempt& on_attempt);
     ServerManager& manager_;
     FailureMemory& memory_;
 };
 
 // The classification of a start that did not reach `ready`; std::nullopt when it is not a backend problem.
-std::optional<StartAttempt> classify_start_failure(const std::string& backend, const StartOutcome& outcome);
+std::optional<StartAttempt> classify_start_failure(Backend backend, const StartOutcome& outcome);
 
 // The attempts of the last start that this home's supervisor made (state/last-start.json), for `tsuku llm status`.
 void save_start_history(const Home& home, const std::vector<StartAttempt>& attempts);

@@ -1,5 +1,7 @@
 #include "platform/cgroup.h"
 
+#include "common/text.h"
+
 #include <algorithm>
 #include <charconv>
 #include <sstream>
@@ -132,7 +134,7 @@ CgroupFolders cgroup_folders(const SystemRoot& sys, std::string_view controller)
 
 std::optional<std::vector<int>> parse_cpu_list(std::string_view text) {
     std::vector<int> out;
-    const std::string t = trim(text);
+    const std::string t(trim(text));
     if (t.empty()) return out;
     for (const auto& part : split(t, ',')) {
         const auto dash = part.find('-');
@@ -159,7 +161,7 @@ std::string format_cpu_list(const std::vector<int>& cpus) {
     for (size_t i = 0; i < cpus.size();) {
         size_t j = i;
         while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-        out += (out.empty() ? "" : ",") + std::to_string(cpus[i]);
+        append_listed(out, ",", std::to_string(cpus[i]));
         if (j > i) out += "-" + std::to_string(cpus[j]);
         i = j + 1;
     }

@@ -3,7 +3,7 @@
 //
 //   platform::DetectOptions o;
 //   o.probe.command = {"/proc/self/exe", "__probe"};
-//   o.cache_file = home.state_dir() / "detection.json";
+//   o.cache_file = home.detection_cache_path();
 //   auto report = platform::detect(platform::builtin_linux_policy(), o);
 //   report.chain  // e.g. {cuda, vulkan, cpu}
 #pragma once

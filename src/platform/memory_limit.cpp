@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "common/byte_size.h"
 #include "platform/cgroup.h"
 #include "platform/verdict.h"
 
@@ -68,8 +69,8 @@ MemoryRoom read_memory_room(const SystemRoot& sys, uint64_t available_bytes) {
     for (const auto& l : r.limits) {
         if (r.usable_bytes == 0 || l.room_bytes < r.usable_bytes) {
             r.usable_bytes = l.room_bytes;
-            r.limited_by = "cgroup " + l.folder + " (" + l.limit_file + " " + format_bytes(l.limit_bytes) + ", " +
-                           format_bytes(l.usage_bytes) + " in use)";
+            r.limited_by = "cgroup " + l.folder + " (" + l.limit_file + " " + format_memory(l.limit_bytes) + ", " +
+                           format_memory(l.usage_bytes) + " in use)";
         }
     }
     return r;

@@ -1,5 +1,7 @@
 #include "platform/os_info.h"
 
+#include "common/text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <sstream>
@@ -43,7 +45,7 @@ OsInfo read_os_info(const SystemRoot& sys) {
             const auto eq = line.find('=');
             if (eq == std::string::npos) continue;
             const std::string key = line.substr(0, eq);
-            const std::string value = unquote(trim(line.substr(eq + 1)));
+            const std::string value = unquote(std::string(trim(line.substr(eq + 1))));
             if (key == "ID") o.distro_id = value;
             if (key == "VERSION_ID") o.distro_version = value;
             if (key == "PRETTY_NAME") o.distro_name = value;

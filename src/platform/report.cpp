@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "common/byte_size.h"
 #include "platform/cgroup.h"
 #include "platform/detect.h"
 #include "platform/dotted_version.h"
@@ -188,7 +189,7 @@ std::string to_text(const DetectionReport& r) {
     for (const auto& g : e.gpus) {
         out << "  " << g.address << "  " << pad(g.vendor_name, 7) << hex4(g.vendor_id) << ":" << hex4(g.device_id)
             << "  " << (g.integrated ? "integrated" : "discrete  ") << "  driver " << g.driver.value_or("none");
-        if (g.vram_bytes) out << ", " << format_bytes(*g.vram_bytes) << " VRAM";
+        if (g.vram_bytes) out << ", " << format_memory(*g.vram_bytes) << " VRAM";
         out << "\n";
     }
     out << "\nDrivers\n";
@@ -236,10 +237,10 @@ std::string to_text(const DetectionReport& r) {
     }
     out << "\nResources\n"
         << "  threads  " << e.cpu.why << "\n"
-        << "  memory   " << format_bytes(e.memory_room.usable_bytes) << " usable, limited by "
+        << "  memory   " << format_memory(e.memory_room.usable_bytes) << " usable, limited by "
         << e.memory_room.limited_by;
     if (e.memory_room.limited_by != "MemAvailable" && e.memory.available_bytes > 0) {
-        out << "; MemAvailable " << format_bytes(e.memory.available_bytes);
+        out << "; MemAvailable " << format_memory(e.memory.available_bytes);
     }
     out << "\n\nProbes (" << r.probes << ")\n";
     auto probe_line = [&out](const char* name, const ProbeOutcome& p) {
@@ -261,8 +262,8 @@ std::string to_text(const DetectionReport& r) {
             out << "           " << d.name << "  " << d.type << "  " << hex4(d.vendor_id) << ":" << hex4(d.device_id)
                 << "  Vulkan " << d.api_version << "  "
                 << (d.driver_info.empty() ? "driver " + d.driver_version : d.driver_info) << "  "
-                << format_bytes(d.device_local_bytes) << " device-local";
-            if (d.free_bytes) out << ", " << format_bytes(*d.free_bytes) << " free";
+                << format_memory(d.device_local_bytes) << " device-local";
+            if (d.free_bytes) out << ", " << format_memory(*d.free_bytes) << " free";
             out << "\n";
         }
         if (r.vulkan.vulkan->devices.empty()) out << "           no devices\n";
@@ -274,8 +275,8 @@ std::string to_text(const DetectionReport& r) {
             out << "           driver supports CUDA " << cuda_version_from_int(*c.driver_version).str() << "\n";
         for (const auto& d : c.devices) {
             out << "           " << d.name << "  compute " << d.compute_capability() << "  "
-                << format_bytes(d.total_bytes);
-            if (d.free_bytes) out << ", " << format_bytes(*d.free_bytes) << " free";
+                << format_memory(d.total_bytes);
+            if (d.free_bytes) out << ", " << format_memory(*d.free_bytes) << " free";
             out << "  " << d.pci_bus_id << "\n";
         }
     }

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "common/text.h"
 #include "platform/library_locator.h"
 
 namespace fs = std::filesystem;
@@ -21,7 +22,7 @@ std::string flatpak_app(const SystemRoot& sys) {
     std::istringstream in(*text);
     bool application = false;
     for (std::string line; std::getline(in, line);) {
-        line = trim(line);
+        line = std::string(trim(line));
         if (line.starts_with('[')) application = line == "[Application]" || line == "[Runtime]";
         if (application && line.starts_with("name=")) return line.substr(5);
     }

@@ -1,5 +1,7 @@
 #include "platform/static_evidence.h"
 
+#include "common/text.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <set>
@@ -113,7 +115,7 @@ void add_launch_environment(std::vector<std::pair<std::string, std::string>>& en
         std::string value = it != env.end() ? it->second : base.get_nonempty(var).value_or(fallback);
         for (const auto& d : dirs) {
             const std::string padded = ":" + value + ":";
-            if (padded.find(":" + d + ":") == std::string::npos) value += (value.empty() ? "" : ":") + d;
+            if (padded.find(":" + d + ":") == std::string::npos) append_listed(value, ":", d);
         }
         if (it != env.end()) {
             it->second = value;

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 
+#include "common/text.h"
 #include "common/unique_fd.h"
 
 namespace fs = std::filesystem;
@@ -39,18 +40,11 @@ std::optional<std::string> read_small_file(const fs::path& path, size_t limit) {
     return out;
 }
 
-std::string trim(std::string_view s) {
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return {};
-    const auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
-
 std::optional<std::string> read_trimmed(const fs::path& path) {
     auto text = read_small_file(path, 4096);
     if (!text) return std::nullopt;
     const auto nl = text->find('\n');
-    return trim(std::string_view(*text).substr(0, nl));
+    return std::string(trim(std::string_view(*text).substr(0, nl)));
 }
 
 std::optional<std::string> link_target_name(const fs::path& link) {
@@ -64,7 +58,7 @@ std::optional<std::string> link_target_name(const fs::path& link) {
 }
 
 std::optional<uint64_t> parse_number(std::string_view text) {
-    const std::string t = trim(text);
+    const std::string t(trim(text));
     std::string_view s = t;
     int base = 10;
     if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {

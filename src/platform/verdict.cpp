@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "common/byte_size.h"
 #include "common/error.h"
+#include "common/text.h"
 #include "platform/cuda_probe.h"
 #include "platform/dotted_version.h"
 #include "platform/nvidia_driver_table.h"
@@ -53,9 +55,8 @@ std::vector<RuntimeSource> check_runtime(const BackendRequirements& req, const S
         RuntimeSource s{lib.soname, lib.component, std::nullopt, lib.packaged};
         if (const auto* loc = ev.library(lib.soname); loc && loc->path) s.system_path = loc->path;
         if (!s.available()) {
-            missing += (missing.empty() ? "" : ", ") + lib.soname;
-            if (components.find(lib.component) == std::string::npos)
-                components += (components.empty() ? "" : ", ") + lib.component;
+            append_listed(missing, ", ", lib.soname);
+            if (components.find(lib.component) == std::string::npos) append_listed(components, ", ", lib.component);
         }
         out.push_back(std::move(s));
     }
@@ -185,7 +186,7 @@ Reasons cuda_probe_reasons(const BackendRequirements& req, const ProbeOutcome& p
                 if (cc >= *min_cc) {
                     any = true;
                 } else {
-                    old += (old.empty() ? "" : ", ") + d.name + " (" + d.compute_capability() + ")";
+                    append_listed(old, ", ", d.name + " (" + d.compute_capability() + ")");
                 }
             }
             if (!any) {
@@ -207,8 +208,8 @@ void add_cuda_evidence(BackendVerdict& v, const BackendRequirements& req, const 
         if (min_cc && cc < *min_cc) continue;
         if (!best || d.total_bytes > best->total_bytes) best = &d;
         v.evidence.push_back(d.name + " (compute capability " + d.compute_capability() + ", " +
-                             format_bytes(d.total_bytes) +
-                             (d.free_bytes ? ", " + format_bytes(*d.free_bytes) + " free" : "") + ")");
+                             format_memory(d.total_bytes) +
+                             (d.free_bytes ? ", " + format_memory(*d.free_bytes) + " free" : "") + ")");
     }
     if (cuda.driver_version) {
         v.evidence.push_back("driver supports CUDA " + cuda_version_from_int(*cuda.driver_version).str() +
@@ -287,7 +288,7 @@ BackendVerdict evaluate_vulkan(const BackendRequirements& req, const StaticEvide
             add(runtime, Reason::no_device, "the Vulkan loader reports no physical device");
         } else if (hardware.empty()) {
             std::string names;
-            for (const auto& d : vk->devices) names += (names.empty() ? "" : ", ") + d.name;
+            for (const auto& d : vk->devices) append_listed(names, ", ", d.name);
             add(runtime, Reason::software_device_only,
                 "the only Vulkan device" + std::string(vk->devices.size() > 1 ? "s are " : " is ") + names +
                     " (type cpu): a software renderer");
@@ -331,8 +332,8 @@ BackendVerdict evaluate_vulkan(const BackendRequirements& req, const StaticEvide
             best = d;
         }
         v.evidence.push_back(d->name + " (" + d->type + ", Vulkan " + d->api_version + ", " +
-                             format_bytes(d->device_local_bytes) + " device-local" +
-                             (d->free_bytes ? ", " + format_bytes(*d->free_bytes) + " free" : "") + ")");
+                             format_memory(d->device_local_bytes) + " device-local" +
+                             (d->free_bytes ? ", " + format_memory(*d->free_bytes) + " free" : "") + ")");
     }
     if (vk) v.evidence.push_back("loader: " + vk->library);
     if (best && v.viable) {
@@ -346,16 +347,6 @@ BackendVerdict evaluate_vulkan(const BackendRequirements& req, const StaticEvide
 
 bool BackendVerdict::has(Reason r) const {
     return std::any_of(reasons.begin(), reasons.end(), [r](const ReasonItem& i) { return i.reason == r; });
-}
-
-std::string format_bytes(uint64_t bytes) {
-    char buf[32];
-    if (bytes >= (uint64_t{1} << 30)) {
-        std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1 << 30));
-    } else {
-        std::snprintf(buf, sizeof buf, "%llu MiB", static_cast<unsigned long long>(bytes >> 20));
-    }
-    return buf;
 }
 
 std::vector<BackendVerdict> evaluate_backends(const PlatformPolicy& policy, const StaticEvidence& evidence,
@@ -400,7 +391,7 @@ std::vector<Backend> resolve_chain(const PlatformPolicy& policy, const std::vect
         const auto all = policy_backends(policy);
         if (std::find(all.begin(), all.end(), *forced) == all.end()) {
             std::string names;
-            for (Backend b : all) names += (names.empty() ? "" : ", ") + std::string(backend_name(b));
+            for (Backend b : all) append_listed(names, ", ", std::string(backend_name(b)));
             throw UserError("backend " + std::string(backend_name(*forced)) + " does not exist on this platform",
                             "choose one of: " + names, ExitCode::usage);
         }

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "common/backend.h"
+#include "common/reasons.h"
 #include "platform/probe_results.h"
-#include "platform/reasons.h"
 #include "platform/requirements.h"
 #include "platform/static_evidence.h"
 
@@ -50,7 +50,5 @@ std::vector<BackendVerdict> evaluate_backends(const PlatformPolicy& policy, cons
 // on this platform.
 std::vector<Backend> resolve_chain(const PlatformPolicy& policy, const std::vector<BackendVerdict>& verdicts,
                                    std::optional<Backend> forced, bool fallback = true);
-
-std::string format_bytes(uint64_t bytes);  // "2.0 GiB", "512 MiB"
 
 }  // namespace tsuku::platform

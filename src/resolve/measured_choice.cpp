@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/home.h"
-#include "install/durable_file.h"
+#include "common/durable_file.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -65,15 +65,13 @@ std::optional<Measurement> fastest(const std::vector<Measurement>& measurements,
     return best;
 }
 
-fs::path measured_choice_file(const fs::path& state_dir) { return state_dir / "measured-choice.json"; }
-
 std::optional<MeasuredChoice> load_measured_choice(const fs::path& file) {
-    return from_json(install::read_json_file(file));
+    return from_json(read_json_file(file));
 }
 
 void save_measured_choice(const fs::path& file, const MeasuredChoice& choice) {
     ensure_private_dir(file.parent_path());
-    install::write_file_atomically(file, to_json(choice).dump(2) + "\n", 0600);
+    write_file_atomically(file, to_json(choice).dump(2) + "\n", 0600);
 }
 
 void forget_measured_choice(const fs::path& file) {
@@ -111,16 +109,11 @@ MeasuredChain apply_measured_choice(const std::vector<Backend>& chain, const std
     return out;
 }
 
-bool software_devices_allowed(const Environment& env) {
-    const auto v = env.get_nonempty("TSUKU_LLM_ALLOW_SOFTWARE_DEVICES");
-    return v && (*v == "1" || *v == "true" || *v == "yes");
-}
-
-std::string apply_measured_choice(platform::DetectionReport& report, const fs::path& state_dir,
+std::string apply_measured_choice(platform::DetectionReport& report, const fs::path& choice_file,
                                   const Environment& env) {
     const ChainContext context{report.fingerprint, report.forced, report.forced_by, report.fallback,
                                software_devices_allowed(env)};
-    auto result = apply_measured_choice(report.chain, load_measured_choice(measured_choice_file(state_dir)), context);
+    auto result = apply_measured_choice(report.chain, load_measured_choice(choice_file), context);
     report.chain = std::move(result.chain);
     return result.note;
 }

@@ -44,7 +44,6 @@ struct MeasuredChoice {
 // std::nullopt when there is none with both rates.
 std::optional<Measurement> fastest(const std::vector<Measurement>& measurements, const Workload& workload);
 
-std::filesystem::path measured_choice_file(const std::filesystem::path& state_dir);
 // std::nullopt when there is no file or it cannot be read (our own state: a bad file only loses the choice).
 std::optional<MeasuredChoice> load_measured_choice(const std::filesystem::path& file);
 void save_measured_choice(const std::filesystem::path& file, const MeasuredChoice& choice);  // atomic, 0600
@@ -68,10 +67,8 @@ struct MeasuredChain {
 MeasuredChain apply_measured_choice(const std::vector<Backend>& chain, const std::optional<MeasuredChoice>& choice,
                                     const ChainContext& context);
 
-bool software_devices_allowed(const Environment& env);  // TSUKU_LLM_ALLOW_SOFTWARE_DEVICES, as the server reads it
-
-// For the commands: reads state/measured-choice.json and rewrites report.chain. Returns the note.
-std::string apply_measured_choice(platform::DetectionReport& report, const std::filesystem::path& state_dir,
+// For the commands: reads the saved choice (Home::measured_choice_path) and rewrites report.chain. Returns the note.
+std::string apply_measured_choice(platform::DetectionReport& report, const std::filesystem::path& choice_file,
                                   const Environment& env);
 
 }  // namespace tsuku::resolve

@@ -1,23 +1,16 @@
 #include "resolve/model_choice.h"
 
 #include <algorithm>
-#include <cstdio>
 
+#include "common/byte_size.h"
 #include "common/error.h"
+#include "common/text.h"
 
 namespace fs = std::filesystem;
 
 namespace tsuku::resolve {
 
-std::string format_mib(uint64_t bytes) {
-    char buf[32];
-    if (bytes >= (10ull << 30)) {
-        std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1ull << 30));
-    } else {
-        std::snprintf(buf, sizeof buf, "%llu MiB", static_cast<unsigned long long>(bytes >> 20));
-    }
-    return buf;
-}
+std::string format_model_size(uint64_t bytes) { return format_memory(bytes, uint64_t{10} << 30); }
 
 MemoryBudget memory_budget(Backend backend, const platform::DetectionReport& report) {
     MemoryBudget b;
@@ -44,15 +37,15 @@ uint64_t usable_bytes(const MemoryBudget& b, std::string* how) {
     std::string note;
     if (b.free_bytes) {
         base = *b.free_bytes;
-        note = format_mib(base) + " free (" + b.source + ")";
+        note = format_model_size(base) + " free (" + b.source + ")";
     } else if (b.total_bytes) {
         // No free figure (e.g. a Vulkan driver without VK_EXT_memory_budget): assume a fifth is already in use.
         base = *b.total_bytes / 5 * 4;
-        note = "no free-memory figure; assuming 80% of " + format_mib(*b.total_bytes) + " (" + b.source + ")";
+        note = "no free-memory figure; assuming 80% of " + format_model_size(*b.total_bytes) + " (" + b.source + ")";
     }
     const uint64_t margin = std::max<uint64_t>(base / 10, 256ull << 20);
     const uint64_t usable = base > margin ? base - margin : 0;
-    if (how) *how = note + ", " + format_mib(usable) + " usable after a safety margin";
+    if (how) *how = note + ", " + format_model_size(usable) + " usable after a safety margin";
     return usable;
 }
 
@@ -83,7 +76,7 @@ ModelChoice choose_model(const manifest::Manifest& m, const MemoryBudget& budget
             c.needs_download = !present(*mo);
             c.why = "llm.model names " + mo->name;
             if (need(*mo) > usable) {
-                c.why += " (warning: it needs about " + format_mib(need(*mo)) + "; " + how + ")";
+                c.why += " (warning: it needs about " + format_model_size(need(*mo)) + "; " + how + ")";
             }
             return c;
         }
@@ -93,7 +86,7 @@ ModelChoice choose_model(const manifest::Manifest& m, const MemoryBudget& budget
             return c;
         }
         std::string names;
-        for (const auto& mo : m.models) names += (names.empty() ? "" : ", ") + mo.name;
+        for (const auto& mo : m.models) append_listed(names, ", ", mo.name);
         throw UserError("llm.model '" + setting.value + "' is neither a known model nor a .gguf path",
                         "use auto, one of: " + names + ", or the path of a .gguf file");
     }
@@ -111,7 +104,8 @@ ModelChoice choose_model(const manifest::Manifest& m, const MemoryBudget& budget
         }
         throw UserError(
             "not enough memory for any model on " + budget.backend + ": " + how +
-                (smallest ? "; the smallest, " + smallest->name + ", needs about " + format_mib(need(*smallest)) : ""),
+                (smallest ? "; the smallest, " + smallest->name + ", needs about " + format_model_size(need(*smallest))
+                          : ""),
             "free some memory, use another backend (tsuku config set llm.backend …), or set llm.model "
             "to a smaller .gguf");
     }
@@ -122,7 +116,7 @@ ModelChoice choose_model(const manifest::Manifest& m, const MemoryBudget& budget
     }
     c.path = path_of(*c.model);
     c.why = c.model->name + (c.needs_download ? " (to download; needs about " : " (needs about ") +
-            format_mib(need(*c.model)) + "; " + how + ")";
+            format_model_size(need(*c.model)) + "; " + how + ")";
     if (c.best_fit != c.model) {
         c.why += "; " + c.best_fit->name + " fits and is better, not downloaded yet (a start downloads it with " +
                  "consent; or: tsuku llm install --model " + c.best_fit->name + ")";

@@ -56,6 +56,6 @@ ModelChoice choose_model(const manifest::Manifest& m, const MemoryBudget& budget
                          const std::function<bool(const manifest::Model&)>& present,
                          const std::filesystem::path& models_dir);
 
-std::string format_mib(uint64_t bytes);
+std::string format_model_size(uint64_t bytes);
 
 }  // namespace tsuku::resolve

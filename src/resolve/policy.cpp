@@ -1,6 +1,7 @@
 #include "resolve/policy.h"
 
 #include "common/error.h"
+#include "common/text.h"
 
 namespace tsuku::resolve {
 
@@ -33,7 +34,7 @@ const manifest::Platform& this_platform(const manifest::Manifest& m) {
     const std::string here = manifest::current_platform();
     if (const auto* p = m.platform(here)) return *p;
     std::string known;
-    for (const auto& [name, p] : m.platforms) known += (known.empty() ? "" : ", ") + name;
+    for (const auto& [name, p] : m.platforms) append_listed(known, ", ", name);
     throw UserError("this platform (" + here + ") is not supported by this release of tsuku-llm",
                     "supported platforms: " + known + "; see the project page for builds for other platforms");
 }

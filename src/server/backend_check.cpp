@@ -8,12 +8,13 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "common/text.h"
 #include "ggml-backend.h"
 #include "ggml.h"
 #include "platform/ld_cache.h"
 #include "platform/library_locator.h"
+#include "platform/vulkan_probe.h"
 #include "server/elf_needed.h"
-#include "server/vulkan_devices.h"
 
 namespace fs = std::filesystem;
 
@@ -36,13 +37,6 @@ std::string lower(std::string s) {
     return s;
 }
 
-std::string trim(std::string s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-    size_t i = 0;
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    return s.substr(i);
-}
-
 std::string device_type_name(enum ggml_backend_dev_type t) {
     switch (t) {
         case GGML_BACKEND_DEVICE_TYPE_CPU: return "cpu";
@@ -63,12 +57,12 @@ LogCapture& log_capture() {
     return c;
 }
 void capture_log(ggml_log_level level, const char* msg, void*) {
-    const std::string text = trim(msg ? msg : "");
+    const std::string text(trim(msg ? msg : ""));
     if (text.empty()) return;
     if (level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) {
         auto& c = log_capture();
         std::lock_guard lk(c.mu);
-        if (c.errors.size() < 8192) c.errors += (c.errors.empty() ? "" : "; ") + text;
+        if (c.errors.size() < 8192) append_listed(c.errors, "; ", text);
         spdlog::warn("ggml: {}", text);
     } else {
         spdlog::debug("ggml: {}", text);
@@ -103,11 +97,11 @@ bool loader_finds(const std::string& soname, const fs::path& origin, const platf
            dir == "/lib/" TSUKU_MULTIARCH || dir == "/usr/lib/" TSUKU_MULTIARCH;
 }
 
-BackendCheck fail(BackendFailure reason, std::string detail) {
+BackendCheck fail(Reason reason, std::string detail) {
     BackendCheck r;
     r.ok = false;
     r.reason = reason;
-    r.detail = trim(std::move(detail));
+    r.detail = std::string(trim(detail));
     return r;
 }
 
@@ -115,14 +109,14 @@ BackendCheck fail(BackendFailure reason, std::string detail) {
 BackendCheck diagnose_unloaded(const BackendCheckOptions& o) {
     const auto lib = o.library_dir / std::string(backend_info(o.backend).ggml_library);
     if (!fs::exists(lib)) {
-        return fail(BackendFailure::library_missing, lib.string() + " is not in the variant (broken install)");
+        return fail(Reason::library_missing, lib.string() + " is not in the variant (broken install)");
     }
     dlerror();
     if (void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL)) {
         dlclose(h);
         const std::string logged = captured_errors();
         return fail(
-            BackendFailure::init_failed,
+            Reason::init_failed,
             logged.empty() ? "the " + registry_name(o.backend) + " backend loaded but did not initialise" : logged);
     }
     const char* err = dlerror();
@@ -137,26 +131,31 @@ BackendCheck diagnose_unloaded(const BackendCheckOptions& o) {
     }
     const platform::LibraryLocator locator(system, std::move(cache));
     for (const auto& dep : elf_needed(lib)) {
-        if (!loader_finds(dep, lib.parent_path(), locator)) missing += (missing.empty() ? "" : ", ") + dep;
+        if (!loader_finds(dep, lib.parent_path(), locator)) append_listed(missing, ", ", dep);
     }
     if (!missing.empty()) detail += " (missing: " + missing + ")";
-    return fail(BackendFailure::library_missing, detail);
+    return fail(Reason::library_missing, detail);
 }
 
 // Vulkan: ggml-vulkan silently ignores CPU-type devices, so look at what the loader sees first. With software
 // devices allowed, hand them to ggml explicitly (GGML_VK_VISIBLE_DEVICES) unless the user chose devices already.
 std::optional<BackendCheck> precheck_vulkan(const BackendCheckOptions& o, std::vector<DeviceInfo>& rejected) {
-    const auto vk = enumerate_vulkan_devices();
-    if (!vk.loader_loaded) return fail(BackendFailure::library_missing, vk.error);
-    if (!vk.error.empty()) return fail(BackendFailure::init_failed, vk.error);
-    if (vk.devices.empty()) return fail(BackendFailure::no_device, "the Vulkan loader reports no devices");
+    // Detection's own enumerator (platform/vulkan_probe.h), run in this process: one Vulkan layer, one VkResult table.
+    const auto vk = platform::run_vulkan_probe(std::nullopt, [](std::string_view) {});
+    if (vk.error) {
+        const auto& e = *vk.error;
+        if (e.stage == "dlopen") return fail(Reason::library_missing, e.message);
+        return fail(Reason::init_failed,
+                    e.stage + " failed: " + (e.code_name.empty() ? "" : e.code_name + ": ") + e.message);
+    }
+    if (vk.devices.empty()) return fail(Reason::no_device, "the Vulkan loader reports no devices");
     std::string software_indices, software_names;
     bool hardware = false;
     for (size_t i = 0; i < vk.devices.size(); ++i) {
         const auto& d = vk.devices[i];
-        if (d.software || is_software_device_name(d.name)) {
-            software_indices += (software_indices.empty() ? "" : ",") + std::to_string(i);
-            software_names += (software_names.empty() ? "" : ", ") + d.name;
+        if (d.is_software() || is_software_device_name(d.name)) {
+            append_listed(software_indices, ",", std::to_string(i));
+            append_listed(software_names, ", ", d.name);
             rejected.push_back({"", d.name, "cpu", true, 0, 0});
         } else {
             hardware = true;
@@ -164,7 +163,7 @@ std::optional<BackendCheck> precheck_vulkan(const BackendCheckOptions& o, std::v
     }
     if (hardware || software_indices.empty()) return std::nullopt;
     if (!o.allow_software_devices) {
-        auto f = fail(BackendFailure::software_device_only,
+        auto f = fail(Reason::software_device_only,
                       "only software Vulkan devices: " + software_names +
                           " (not an accelerator; TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1 uses them anyway)");
         f.rejected = rejected;
@@ -192,8 +191,8 @@ BackendCheck check_backend(const BackendCheckOptions& o) {
     ggml_backend_reg_t reg = ggml_backend_reg_by_name(registry_name(o.backend).c_str());
     if (!reg) {
         if (o.backend == Backend::cpu) {
-            return fail(BackendFailure::init_failed, "no CPU backend library (libggml-cpu-*.so) loads from " +
-                                                         o.library_dir.string() + " on this CPU");
+            return fail(Reason::init_failed, "no CPU backend library (libggml-cpu-*.so) loads from " +
+                                                 o.library_dir.string() + " on this CPU");
         }
         return diagnose_unloaded(o);
     }
@@ -220,16 +219,15 @@ BackendCheck check_backend(const BackendCheckOptions& o) {
     }
     if (!r.rejected.empty()) {
         std::string names;
-        for (const auto& d : r.rejected) names += (names.empty() ? "" : ", ") + d.description;
-        auto f = fail(BackendFailure::software_device_only,
+        for (const auto& d : r.rejected) append_listed(names, ", ", d.description);
+        auto f = fail(Reason::software_device_only,
                       "only software devices: " + names + " (TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1 uses them anyway)");
         f.rejected = r.rejected;
         return f;
     }
     const std::string logged = captured_errors();
-    return fail(BackendFailure::no_device, "the " + registry_name(o.backend) +
-                                               " runtime loaded but reports no devices" +
-                                               (logged.empty() ? "" : ": " + logged));
+    return fail(Reason::no_device, "the " + registry_name(o.backend) + " runtime loaded but reports no devices" +
+                                       (logged.empty() ? "" : ": " + logged));
 }
 
 }  // namespace tsuku::server

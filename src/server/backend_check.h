@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/backend.h"
-#include "common/backend_failure.h"
+#include "common/reasons.h"
 
 namespace tsuku::server {
 
@@ -25,10 +25,10 @@ struct DeviceInfo {
 
 struct BackendCheck {
     bool ok = false;
-    BackendFailure reason = BackendFailure::init_failed;  // when !ok
-    std::string detail;                                   // when !ok: what the loader/driver said
-    std::vector<DeviceInfo> devices;                      // the usable devices of the variant's backend
-    std::vector<DeviceInfo> rejected;                     // devices seen but not usable (e.g. software)
+    Reason reason = Reason::init_failed;  // when !ok
+    std::string detail;                   // when !ok: what the loader/driver said
+    std::vector<DeviceInfo> devices;      // the usable devices of the variant's backend
+    std::vector<DeviceInfo> rejected;     // devices seen but not usable (e.g. software)
 };
 
 struct BackendCheckOptions {

@@ -1,6 +1,7 @@
 #include "server/grammar.h"
 
 // llama.cpp's common library (libllama-common.so); its JSON type keeps the vendored nlohmann behind a pimpl.
+#include "common/text.h"
 #include "json-schema-to-grammar.h"
 #include "json.h"
 
@@ -70,7 +71,7 @@ std::string forced_tool_call_grammar(const std::vector<ToolSpec>& tools, const s
                 // The exact layout Qwen2.5 writes; the name as a JSON string literal.
                 const std::string head = "{\"name\": " + common_json::make(tools[i].name).dump() + ", \"arguments\": ";
                 const std::string call = b.add_rule(rule, gbnf_format_literal(head) + " " + args + " \"}\"");
-                calls += (calls.empty() ? "" : " | ") + call;
+                append_listed(calls, " | ", call);
             }
             const std::string tool_call =
                 b.add_rule("tool-call", "\"<tool_call>\\n\" ( " + calls + " ) \"\\n</tool_call>\"");

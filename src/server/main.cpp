@@ -16,6 +16,7 @@
 #include "common/environment.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
+#include "common/serve_command.h"
 #include "common/version.h"
 #include "install/sha256.h"
 #include "llama.h"
@@ -43,11 +44,6 @@ void forward_llama_log(ggml_log_level level, const char* text, void*) {
     }
 }
 
-bool software_devices_allowed(const Environment& env) {
-    const auto v = env.get_nonempty("TSUKU_LLM_ALLOW_SOFTWARE_DEVICES");
-    return v && (*v == "1" || *v == "true" || *v == "yes");
-}
-
 nlohmann::json version_json(bool allow_software) {
     const Backend backend = server::compiled_backend();
     nlohmann::json j = {{"program", "tsuku-llm"},
@@ -67,7 +63,7 @@ nlohmann::json version_json(bool allow_software) {
     j["available"] = check.ok;
     j["devices"] = devices;
     if (!check.ok) {
-        j["reason"] = std::string(backend_failure_code(check.reason));
+        j["reason"] = std::string(reason_code(check.reason));
         j["detail"] = check.detail;
     }
     return j;
@@ -91,13 +87,14 @@ int main(int argc, char** argv) {
     bool verbose = false;
     int64_t seed = -1;
     auto* serve = app.add_subcommand("serve", "serve gRPC on a Unix socket");
-    serve->add_option("--socket", socket, "Unix socket path to listen on")->required();
-    serve->add_option("--model", model, "GGUF model file")->required();
-    serve->add_option("--notify-fd", so.notify_fd, "write start-up events (JSON lines) to this inherited fd");
-    serve->add_option("--idle-timeout", idle, "stop after this long without requests (e.g. 5m, 30s; 0 = never)");
+    serve->add_option(serve_option::kSocket, socket, "Unix socket path to listen on")->required();
+    serve->add_option(serve_option::kModel, model, "GGUF model file")->required();
+    serve->add_option(serve_option::kNotifyFd, so.notify_fd, "write start-up events (JSON lines) to this inherited fd");
+    serve->add_option(serve_option::kIdleTimeout, idle,
+                      "stop after this long without requests (e.g. 5m, 30s; 0 = never)");
     serve->add_option("--ctx", so.context_tokens, "context size in tokens")->check(CLI::Range(256u, 1u << 20));
     serve
-        ->add_option("--threads", so.threads,
+        ->add_option(serve_option::kThreads, so.threads,
                      "CPU threads (0: the physical cores this process may use, within its cgroup CPU quota)")
         ->check(CLI::Range(0, 1024));
     serve->add_option("--gpu-layers", so.gpu_layers, "layers to offload (-1 = all)");

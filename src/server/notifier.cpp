@@ -7,19 +7,10 @@
 #include <cstdio>
 
 #include "common/error.h"
+#include "common/fd_io.h"
 
 namespace tsuku::server {
-namespace {
-void write_all(int fd, const std::string& s) {
-    size_t off = 0;
-    while (off < s.size()) {
-        const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;  // the supervisor went away: nothing else to do
-        off += static_cast<size_t>(n);
-    }
-}
-}  // namespace
+namespace {}  // namespace
 
 Notifier::Notifier(int fd) {
     if (fd < 0) return;
@@ -35,9 +26,9 @@ Notifier::Notifier(int fd) {
 void Notifier::send(const ServerEvent& event) {
     const std::string line = to_json_line(event);
     if (fd_) {
-        write_all(fd_.get(), line);
+        (void)write_all(fd_.get(), line);  // the supervisor went away: nothing else to do
     } else if (std::holds_alternative<FailedEvent>(event)) {
-        write_all(STDERR_FILENO, line);
+        (void)write_all(STDERR_FILENO, line);
     }
 }
 

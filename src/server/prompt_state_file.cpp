@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/fd_io.h"
 #include "common/unique_fd.h"
 #include "install/sha256.h"
 
@@ -34,12 +35,8 @@ bool read_exact(int fd, void* buf, size_t n, uint64_t offset) {
 }
 
 void write_all(int fd, const void* buf, size_t n, const fs::path& file) {
-    const auto* p = static_cast<const char*>(buf);
-    while (n > 0) {
-        const ssize_t w = ::write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) throw std::runtime_error("cannot write " + file.string() + ": " + errno_text(errno));
-        p += w, n -= static_cast<size_t>(w);
+    if (const int err = tsuku::write_all(fd, {static_cast<const char*>(buf), n})) {
+        throw std::runtime_error("cannot write " + file.string() + ": " + errno_text(err));
     }
 }
 

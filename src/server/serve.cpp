@@ -92,11 +92,11 @@ int serve(const ServeOptions& o) {
     // 1. Backend check: before anything else exists, so a failure costs milliseconds and leaves nothing behind.
     BackendCheck check = check_backend({backend, o.library_dir, o.allow_software_devices});
     if (!check.ok) {
-        notifier.send(FailedEvent{"backend_unavailable", backend_str, std::string(backend_failure_code(check.reason)),
-                                  check.detail});
+        notifier.send(
+            FailedEvent{"backend_unavailable", backend_str, std::string(reason_code(check.reason)), check.detail});
         return fail_start(ExitCode::backend_unavailable,
                           "the " + backend_str + " backend cannot run here: " +
-                              std::string(backend_failure_meaning(check.reason)) + "\n  detail: " + check.detail,
+                              std::string(reason_sentence(check.reason)) + "\n  detail: " + check.detail,
                           "tsuku config set llm.backend cpu   (or let tsuku fall back automatically)");
     }
     notifier.send(BackendOkEvent{backend_str});

@@ -4,7 +4,8 @@
 
 #include <sstream>
 
-#include "install/durable_file.h"
+#include "common/byte_size.h"
+#include "common/durable_file.h"
 #include "install/progress.h"
 #include "install/sha256.h"
 #include "support/temp_dir.h"
@@ -57,9 +58,9 @@ TEST(DurableFile, AtomicWriteReplacesWithModeAndLeavesNoTemporary) {
 }
 
 TEST(Progress, Formatting) {
-    EXPECT_EQ(format_bytes(999), "999 B");
-    EXPECT_EQ(format_bytes(1'500'000), "1.5 MB");
-    EXPECT_EQ(format_bytes(2'100'000'000), "2.1 GB");
+    EXPECT_EQ(format_si_bytes(999), "999 B");
+    EXPECT_EQ(format_si_bytes(1'500'000), "1.5 MB");
+    EXPECT_EQ(format_si_bytes(2'100'000'000), "2.1 GB");
     EXPECT_EQ(format_eta(std::chrono::seconds(5)), "5s");
     EXPECT_EQ(format_eta(std::chrono::seconds(125)), "2m05s");
     EXPECT_EQ(format_eta(std::chrono::seconds(3720)), "1h02m");

@@ -48,7 +48,7 @@ TEST(InstallLock, ASecondInstallerWaitsForTheFirst) {
     EXPECT_EQ(holder, child);
     int status = 0;
     ::waitpid(child, &status, 0);
-    EXPECT_EQ(install_lock_path(home), dir.path() / "state" / "install.lock");
+    EXPECT_EQ(home.install_lock_path(), dir.path() / "state" / "install.lock");
 }
 
 TEST(InstallLock, AFreeLockIsTakenWithoutWaiting) {

@@ -85,7 +85,7 @@ inline std::vector<std::string> chain(const platform::DetectionReport& r) {
 
 inline std::vector<std::string> reasons(const platform::DetectionReport& r, Backend b) {
     std::vector<std::string> out;
-    for (const auto& i : r.verdict(b)->reasons) out.emplace_back(platform::reason_code(i.reason));
+    for (const auto& i : r.verdict(b)->reasons) out.emplace_back(reason_code(i.reason));
     return out;
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/text.h"
 #include "platform/ld_cache.h"
 #include "platform/system_root.h"
 #include "support/run_command.h"

@@ -3,12 +3,12 @@
 
 #include <set>
 
+#include "common/reasons.h"
 #include "platform/dotted_version.h"
 #include "platform/kernel_drivers.h"
 #include "platform/nvidia_driver_table.h"
 #include "platform/pci.h"
 #include "platform/probe_runner.h"
-#include "platform/reasons.h"
 #include "platform/requirements.h"
 #include "platform/vulkan_probe.h"
 

@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "common/home.h"
 #include "platform/verdict.h"
 #include "support/temp_dir.h"
 
 using namespace tsuku;
 using namespace tsuku::resolve;
 using tsuku::test::TempDir;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -111,7 +113,7 @@ TEST(MeasuredChoice, FastestIsTheLeastTimeForTheWorkload) {
 
 TEST(MeasuredChoice, SavedAndLoadedPrivately) {
     TempDir dir;
-    const auto file = measured_choice_file(dir / "state");
+    const auto file = Home(dir.path()).measured_choice_path();
     EXPECT_FALSE(load_measured_choice(file));
     auto c = measured(Backend::vulkan);
     c.needs_software_devices = true;
@@ -134,7 +136,8 @@ TEST(MeasuredChoice, SavedAndLoadedPrivately) {
 
 TEST(MeasuredChoice, AnUnreadableFileIsNoChoice) {
     TempDir dir;
-    const auto file = measured_choice_file(dir.path());
+    const auto file = Home(dir.path()).measured_choice_path();
+    fs::create_directories(file.parent_path());
     tsuku::test::write_file(file, "{not json");
     EXPECT_FALSE(load_measured_choice(file));
     tsuku::test::write_file(file, R"({"backend": "gpu9000", "fingerprint": "x"})");
@@ -146,8 +149,8 @@ TEST(MeasuredChoice, ADetectionReportGetsTheChoiceFromTheStateFolder) {
     platform::DetectionReport report;
     report.fingerprint = "fp-here";
     report.chain = static_chain();
-    save_measured_choice(measured_choice_file(dir.path()), measured(Backend::cpu));
-    const auto note = apply_measured_choice(report, dir.path(), Environment::fixed({}));
+    save_measured_choice(Home(dir.path()).measured_choice_path(), measured(Backend::cpu));
+    const auto note = apply_measured_choice(report, Home(dir.path()).measured_choice_path(), Environment::fixed({}));
     EXPECT_EQ(report.chain, (std::vector<Backend>{Backend::cpu, Backend::cuda, Backend::vulkan}));
     EXPECT_NE(note.find("cpu"), std::string::npos);
 }

@@ -4,8 +4,8 @@
 #include <set>
 
 #include "common/backend.h"
-#include "common/backend_failure.h"
 #include "common/exit_codes.h"
+#include "common/reasons.h"
 
 using namespace tsuku;
 
@@ -17,13 +17,20 @@ TEST(Tables, BackendsRoundTripAndRejectUnknownNames) {
     EXPECT_EQ(backend_names_joined(), "cpu, vulkan, cuda, metal");
 }
 
-TEST(Tables, BackendFailureCodesAreUniqueAndRoundTrip) {
+TEST(Tables, ServerFailureCodesAreASubsetOfTheOneReasonTable) {
     std::set<std::string_view> codes;
-    for (const auto& f : kBackendFailures) {
+    for (const auto& f : kReasons) {
         EXPECT_TRUE(codes.insert(f.code).second);
-        EXPECT_EQ(parse_backend_failure(f.code), f.reason);
+        if (reason_from(f.reason, from_server)) {
+            EXPECT_EQ(parse_server_reason(f.code), f.reason);
+        } else {
+            EXPECT_FALSE(parse_server_reason(f.code)) << f.code;
+        }
     }
-    EXPECT_FALSE(parse_backend_failure("segfault"));
+    EXPECT_FALSE(parse_server_reason("segfault"));
+    EXPECT_EQ(parse_server_reason("init_failed"), Reason::init_failed);
+    EXPECT_FALSE(parse_server_reason("no_hardware"));                 // detection's alone
+    EXPECT_EQ(parse_reason("start_timeout"), Reason::start_timeout);  // a start attempt's
 }
 
 TEST(Tables, ExitCodesMatchSysexits) {

@@ -1,4 +1,4 @@
-#include "install/disk_fault.h"
+#include "common/disk_fault.h"
 
 #include <sys/statvfs.h>
 
@@ -9,7 +9,7 @@
 
 namespace fs = std::filesystem;
 
-namespace tsuku::install {
+namespace tsuku {
 namespace {
 
 constexpr uint64_t kMB = 1000 * 1000;
@@ -57,4 +57,4 @@ void throw_disk_fault(const std::string& what, int err, const fs::path& folder, 
     throw UserError(what + ": " + errno_text(err), fix);
 }
 
-}  // namespace tsuku::install
+}  // namespace tsuku

@@ -1,6 +1,6 @@
-#include "platform/reasons.h"
+#include "common/reasons.h"
 
-namespace tsuku::platform {
+namespace tsuku {
 namespace {
 const ReasonInfo& info(Reason r) {
     for (const auto& i : kReasons) {
@@ -12,6 +12,7 @@ const ReasonInfo& info(Reason r) {
 
 std::string_view reason_code(Reason r) { return info(r).code; }
 std::string_view reason_sentence(Reason r) { return info(r).sentence; }
+bool reason_from(Reason r, ReasonSource source) { return (info(r).sources & source) != 0; }
 
 std::optional<Reason> parse_reason(std::string_view code) {
     for (const auto& i : kReasons) {
@@ -20,4 +21,10 @@ std::optional<Reason> parse_reason(std::string_view code) {
     return std::nullopt;
 }
 
-}  // namespace tsuku::platform
+std::optional<Reason> parse_server_reason(std::string_view code) {
+    const auto r = parse_reason(code);
+    if (r && reason_from(*r, from_server)) return r;
+    return std::nullopt;
+}
+
+}  // namespace tsuku

@@ -1,4 +1,4 @@
-#include "install/durable_file.h"
+#include "common/durable_file.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,11 +11,11 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
-#include "install/disk_fault.h"
+#include "common/disk_fault.h"
 
 namespace fs = std::filesystem;
 
-namespace tsuku::install {
+namespace tsuku {
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const fs::path& path, int err, uint64_t bytes = 0) {
@@ -80,4 +80,4 @@ nlohmann::json read_json_file(const fs::path& path) {
     return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
-}  // namespace tsuku::install
+}  // namespace tsuku

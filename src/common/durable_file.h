@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-namespace tsuku::install {
+namespace tsuku {
 
 // Flushes a file or folder to disk. Throws UserError naming the path.
 void fsync_path(const std::filesystem::path& path);
@@ -27,4 +27,4 @@ std::filesystem::path final_link_target(const std::filesystem::path& path);
 // missing, unreadable or not JSON. Callers treat that as "no state": losing a cache must never stop a command.
 nlohmann::json read_json_file(const std::filesystem::path& path);
 
-}  // namespace tsuku::install
+}  // namespace tsuku

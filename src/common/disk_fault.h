@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-namespace tsuku::install {
+namespace tsuku {
 
 // True for ENOSPC, EDQUOT, EFBIG and EIO.
 bool is_disk_fault(int err);
@@ -20,4 +20,4 @@ bool is_disk_fault(int err);
 // Megabytes to free in `folder` so that `bytes_needed` fit (at least 1), from statvfs.
 uint64_t megabytes_to_free(const std::filesystem::path& folder, uint64_t bytes_needed);
 
-}  // namespace tsuku::install
+}  // namespace tsuku
