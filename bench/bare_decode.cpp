@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "common/exit_codes.h"
 #include "ggml-backend.h"
 #include "llama.h"
 
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
     llama_model* model = llama_model_load_from_file(model_path.c_str(), mp);
     if (!model) {
         std::fprintf(stderr, "bare-decode: cannot load %s\n", model_path.c_str());
-        return 1;
+        return tsuku::to_int(tsuku::ExitCode::failure);
     }
     auto cp = llama_context_default_params();
     cp.n_ctx = static_cast<uint32_t>(ctx);
@@ -61,7 +62,7 @@ int main(int argc, char** argv) {
     llama_context* lctx = llama_init_from_model(model, cp);
     if (!lctx) {
         std::fprintf(stderr, "bare-decode: cannot create a context\n");
-        return 1;
+        return tsuku::to_int(tsuku::ExitCode::failure);
     }
     const llama_vocab* vocab = llama_model_get_vocab(model);
     const int n_vocab = llama_vocab_n_tokens(vocab);
@@ -78,7 +79,7 @@ int main(int argc, char** argv) {
         auto t0 = std::chrono::steady_clock::now();
         if (llama_decode(lctx, llama_batch_get_one(prompt.data(), prompt_tokens)) != 0) {
             std::fprintf(stderr, "bare-decode: prompt decode failed\n");
-            return 1;
+            return tsuku::to_int(tsuku::ExitCode::failure);
         }
         const double pp_s = seconds_since(t0);
         generated = 0;

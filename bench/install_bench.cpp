@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/error.h"
+#include "common/exit_codes.h"
 #include "install/package.h"
 
 int main(int argc, char** argv) {
@@ -28,7 +29,7 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(stats.files), static_cast<unsigned long long>(stats.bytes));
     } catch (const tsuku::UserError& e) {
         std::fprintf(stderr, "error: %s\n  fix: %s\n", e.what(), e.fix().c_str());
-        return 1;
+        return tsuku::to_int(tsuku::ExitCode::failure);
     }
     return 0;
 }

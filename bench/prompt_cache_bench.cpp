@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "common/exit_codes.h"
 #include "lifecycle/server_process.h"
 #include "tsuku/llm/v1/inference.grpc.pb.h"
 
@@ -62,7 +63,7 @@ public:
         proc_.emplace(tsuku::lifecycle::ServerProcess::spawn(spec));
         if (proc_->wait_for_start(std::chrono::minutes(5)).kind != tsuku::lifecycle::StartOutcome::Kind::ready) {
             std::fprintf(stderr, "prompt-cache-bench: the server did not start (see %s)\n", spec.log_file.c_str());
-            std::exit(1);
+            std::exit(tsuku::to_int(tsuku::ExitCode::failure));
         }
         stub_ = v1::InferenceService::NewStub(
             grpc::CreateChannel("unix:" + (dir / "s.sock").string(), grpc::InsecureChannelCredentials()));
@@ -81,7 +82,7 @@ public:
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         if (!s.ok()) {
             std::fprintf(stderr, "prompt-cache-bench: Complete failed: %s\n", s.error_message().c_str());
-            std::exit(1);
+            std::exit(tsuku::to_int(tsuku::ExitCode::failure));
         }
         return {ms, resp.timing().prompt_ms(), resp.usage().input_tokens(), resp.usage().cached_input_tokens()};
     }
@@ -142,23 +143,18 @@ int main(int argc, char** argv) {
         char tmpl[] = "/tmp/tsk-pcbench.XXXXXX";
         const fs::path dir = ::mkdtemp(tmpl);
         const fs::path cache = dir / "kv";
-        {
+        // One server's life: one question timed, then a graceful stop (the server saves its state before it exits).
+        auto one_server = [&](const char* question, std::vector<double>& ttft, std::vector<double>& prompt) {
             Server s(o, dir, cache);
-            const auto t = s.complete(system, "How do I install ripgrep?");
-            cold.push_back(t.ttft_ms);
-            cold_prompt.push_back(t.server_prompt_ms);
-            input_tokens = t.input_tokens;
+            const auto t = s.complete(system, question);
+            ttft.push_back(t.ttft_ms);
+            prompt.push_back(t.server_prompt_ms);
             s.stop();
-        }
+            return t;
+        };
+        input_tokens = one_server("How do I install ripgrep?", cold, cold_prompt).input_tokens;
         state_bytes = folder_bytes(cache);
-        {
-            Server s(o, dir, cache);
-            const auto t = s.complete(system, "How do I install fd?");
-            warm.push_back(t.ttft_ms);
-            warm_prompt.push_back(t.server_prompt_ms);
-            restored = t.cached_tokens;
-            s.stop();
-        }
+        restored = one_server("How do I install fd?", warm, warm_prompt).cached_tokens;
         if (!std::getenv("KEEP")) fs::remove_all(dir);
     }
     std::printf(

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/exit_codes.h"
 #include "lifecycle/server_process.h"
 #include "tsuku/llm/v1/inference.grpc.pb.h"
 
@@ -48,7 +49,7 @@ Sample timed_complete(v1::InferenceService::Stub& stub, const std::string& promp
     const double sec = std::chrono::duration<double>(Clock::now() - t0).count();
     if (!s.ok()) {
         std::fprintf(stderr, "server-tokens: Complete failed: %s\n", s.error_message().c_str());
-        std::exit(1);
+        std::exit(tsuku::to_int(tsuku::ExitCode::failure));
     }
     return {sec, resp.usage().input_tokens(), resp.usage().output_tokens(), resp.timing().prompt_ms(),
             resp.timing().generation_ms()};
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
     const auto start = proc.wait_for_start(std::chrono::minutes(5));
     if (start.kind != tsuku::lifecycle::StartOutcome::Kind::ready) {
         std::fprintf(stderr, "server-tokens: the server did not start (see %s)\n", spec.log_file.c_str());
-        return 1;
+        return tsuku::to_int(tsuku::ExitCode::failure);
     }
     auto stub = v1::InferenceService::NewStub(
         grpc::CreateChannel("unix:" + (dir / "s.sock").string(), grpc::InsecureChannelCredentials()));

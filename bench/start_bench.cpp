@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/llm_client.h"
+#include "common/exit_codes.h"
 #include "lifecycle/server_process.h"
 #include "lifecycle/supervisor.h"
 
@@ -201,7 +202,7 @@ int main(int argc, char** argv) {
         std::printf("%s\n", result.dump().c_str());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "start-bench: %s\n", e.what());
-        return 1;
+        return to_int(ExitCode::failure);
     }
     return 0;
 }

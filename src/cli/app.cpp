@@ -8,6 +8,7 @@
 #include "cli/interrupt.h"
 #include "common/edit_distance.h"
 #include "common/error.h"
+#include "common/exception_report.h"
 #include "common/exit_codes.h"
 #include "common/text.h"
 #include "common/version.h"
@@ -116,14 +117,10 @@ int run(App& app, int argc, char** argv) {
         return app.root.exit(e) == 0 ? 0 : to_int(ExitCode::usage);
     } catch (const Interrupted&) {
         return to_int(ExitCode::interrupted);  // the command has tidied its output
-    } catch (const UserError& e) {
-        print_problem("error: ", e.what(), e.fix());
-        return to_int(e.code());
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "error: internal: %s\n", e.what());
-        return to_int(ExitCode::internal);
+    } catch (...) {
+        return report_current_exception("error: ");
     }
-    return 0;
+    return to_int(ExitCode::ok);
 }
 
 }  // namespace tsuku::cli

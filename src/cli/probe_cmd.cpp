@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/exit_codes.h"
 #include "common/fd_io.h"
 #include "platform/cuda_probe.h"
 #include "platform/probe_runner.h"
@@ -38,7 +39,7 @@ void inject_fault(const Context& ctx, const std::string& kind, int result_fd) {
     if (what == "crash") ::raise(SIGSEGV);
     if (what == "garbage") {
         (void)write_all(result_fd, "this is not JSON\n");
-        ::_exit(0);
+        ::_exit(to_int(ExitCode::ok));
     }
 }
 
@@ -63,7 +64,7 @@ void inject_fault(const Context& ctx, const std::string& kind, int result_fd) {
     }
     (void)write_all(result_fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     // Skip atexit handlers and destructors: some drivers crash while unloading, after the result is out.
-    ::_exit(0);
+    ::_exit(to_int(ExitCode::ok));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "common/duration.h"
 #include "common/environment.h"
 #include "common/error.h"
+#include "common/exception_report.h"
 #include "common/exit_codes.h"
 #include "common/serve_command.h"
 #include "common/version.h"
@@ -151,11 +152,7 @@ int main(int argc, char** argv) {
         so.allow_software_devices = so.allow_software_devices || software_devices_allowed(env);
         so.library_dir = executable_dir();
         return server::serve(so);
-    } catch (const UserError& e) {
-        print_problem("tsuku-llm: ", e.what(), e.fix());
-        return to_int(e.code());
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "tsuku-llm: internal error: %s\n", e.what());
-        return to_int(ExitCode::internal);
+    } catch (...) {
+        return report_current_exception("tsuku-llm: ");
     }
 }

@@ -35,11 +35,6 @@ namespace {
 // only one step of evaluation (a prompt batch on a slow device).
 constexpr std::chrono::seconds kDrainLimit(10);
 
-int fail_start(ExitCode code, const std::string& problem, const std::string& fix) {
-    print_problem("tsuku-llm: ", problem, fix);
-    return to_int(code);
-}
-
 // Blocks SIGINT/SIGTERM/SIGHUP in every thread and turns them into a graceful shutdown.
 void start_signal_thread(ShutdownController& shutdown) {
     sigset_t set;
@@ -65,19 +60,17 @@ void write_pid(const FileLock& lock) {
 }
 
 // Removes a socket left by a server that died (we hold the lock, so nobody serves it). Refuses anything else.
-bool clear_stale_socket(const fs::path& socket, std::string& why) {
+void clear_stale_socket(const fs::path& socket) {
     struct stat st {};
-    if (::lstat(socket.c_str(), &st) != 0) return true;
+    if (::lstat(socket.c_str(), &st) != 0) return;
     if (!S_ISSOCK(st.st_mode)) {
-        why = socket.string() + " exists and is not a socket";
-        return false;
+        throw UserError(socket.string() + " exists and is not a socket", "remove it", ExitCode::socket_unavailable);
     }
     if (::unlink(socket.c_str()) != 0) {
-        why = "cannot remove the stale socket " + socket.string() + ": " + errno_text(errno);
-        return false;
+        throw UserError("cannot remove the stale socket " + socket.string() + ": " + errno_text(errno), "remove it",
+                        ExitCode::socket_unavailable);
     }
     spdlog::info("removed a stale socket left by a previous server");
-    return true;
 }
 
 }  // namespace
@@ -94,10 +87,10 @@ int serve(const ServeOptions& o) {
     if (!check.ok) {
         notifier.send(
             FailedEvent{"backend_unavailable", backend_str, std::string(reason_code(check.reason)), check.detail});
-        return fail_start(ExitCode::backend_unavailable,
-                          "the " + backend_str + " backend cannot run here: " +
-                              std::string(reason_sentence(check.reason)) + "\n  detail: " + check.detail,
-                          "tsuku config set llm.backend cpu   (or let tsuku fall back automatically)");
+        throw UserError(
+            "the " + backend_str + " backend cannot run here: " + std::string(reason_sentence(check.reason)) +
+                "\n  detail: " + check.detail,
+            "tsuku config set llm.backend cpu   (or let tsuku fall back automatically)", ExitCode::backend_unavailable);
     }
     notifier.send(BackendOkEvent{backend_str});
     for (const auto& d : check.devices) {
@@ -111,44 +104,44 @@ int serve(const ServeOptions& o) {
         gguf = model::read_gguf(o.model);
     } catch (const model::GgufError& e) {
         if (e.problem() == model::GgufProblem::not_found) {
-            return fail_start(ExitCode::model_missing, std::string("model file missing: ") + e.what(),
-                              "pass an existing .gguf with --model (tsuku downloads models for you)");
+            throw UserError(std::string("model file missing: ") + e.what(),
+                            "pass an existing .gguf with --model (tsuku downloads models for you)",
+                            ExitCode::model_missing);
         }
-        return fail_start(ExitCode::model_invalid, std::string("invalid model: ") + e.what(),
-                          "download the model again or pass another .gguf");
+        throw UserError(std::string("invalid model: ") + e.what(), "download the model again or pass another .gguf",
+                        ExitCode::model_invalid);
     }
     if (!o.model_sha256.empty()) {
         std::string got;
         try {
             got = install::sha256_file(o.model);
         } catch (const UserError& e) {
-            return fail_start(ExitCode::model_invalid, e.what(), e.fix());
+            throw UserError(e.what(), e.fix(), ExitCode::model_invalid);
         }
         if (got != o.model_sha256) {
-            return fail_start(ExitCode::model_invalid,
-                              "invalid model: wrong checksum for " + o.model.string() + "\n  expected sha256 " +
-                                  o.model_sha256 + "\n  got      sha256 " + got,
-                              "download the model again (a partial or corrupted download), or pass the right "
-                              "--model-sha256");
+            throw UserError("invalid model: wrong checksum for " + o.model.string() + "\n  expected sha256 " +
+                                o.model_sha256 + "\n  got      sha256 " + got,
+                            "download the model again (a partial or corrupted download), or pass the right "
+                            "--model-sha256",
+                            ExitCode::model_invalid);
         }
         spdlog::info("model checksum verified (sha256 {})", got);
     }
 
     // 3. One server per socket: the lock is held for the server's whole life.
     if (!fs::is_directory(o.socket.parent_path())) {
-        return fail_start(ExitCode::socket_unavailable,
-                          "the socket folder " + o.socket.parent_path().string() + " does not exist",
-                          "create it (mode 0700) first");
+        throw UserError("the socket folder " + o.socket.parent_path().string() + " does not exist",
+                        "create it (mode 0700) first", ExitCode::socket_unavailable);
     }
     std::optional<FileLock> lock;
     try {
         lock = FileLock::try_acquire(lock_path_for_socket(o.socket));
     } catch (const UserError& e) {
-        return fail_start(ExitCode::socket_unavailable, e.what(), e.fix());
+        throw UserError(e.what(), e.fix(), ExitCode::socket_unavailable);
     }
     if (!lock) {
-        return fail_start(ExitCode::socket_unavailable, "another server already owns " + o.socket.string(),
-                          "use that server, or stop it first (tsuku llm stop)");
+        throw UserError("another server already owns " + o.socket.string(),
+                        "use that server, or stop it first (tsuku llm stop)", ExitCode::socket_unavailable);
     }
     write_pid(*lock);
 
@@ -169,7 +162,7 @@ int serve(const ServeOptions& o) {
         engine = std::make_unique<Engine>(eo);
         templates = std::make_unique<ChatTemplates>(engine->model());
     } catch (const std::exception& e) {
-        return fail_start(ExitCode::model_invalid, e.what(), "check the model file; see the log above");
+        throw UserError(e.what(), "check the model file; see the log above", ExitCode::model_invalid);
     }
     spdlog::info("model {} ({}) loaded: context {} tokens, threads {}, chat template: {}", engine->model_name(),
                  engine->gguf_name(), engine->context_tokens(), cpu.why, templates->template_used());
@@ -196,8 +189,7 @@ int serve(const ServeOptions& o) {
     }
 
     // 5. Bind, private to the user.
-    std::string why;
-    if (!clear_stale_socket(o.socket, why)) return fail_start(ExitCode::socket_unavailable, why, "remove it");
+    clear_stale_socket(o.socket);
     ServerIdentity identity;
     identity.model_name = engine->model_name();
     identity.gguf_name = engine->gguf_name();
@@ -221,8 +213,8 @@ int serve(const ServeOptions& o) {
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
     ::umask(old_umask);
     if (!server) {
-        return fail_start(ExitCode::socket_unavailable, "cannot listen on " + o.socket.string(),
-                          "check that the folder is writable and the path is not in use");
+        throw UserError("cannot listen on " + o.socket.string(),
+                        "check that the folder is writable and the path is not in use", ExitCode::socket_unavailable);
     }
     ::chmod(o.socket.c_str(), 0600);
 

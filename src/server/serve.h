@@ -29,6 +29,8 @@ struct ServeOptions {
     std::optional<uint32_t> seed;            // a fixed sampling seed for every request (tests, benchmarks)
 };
 
-int serve(const ServeOptions& options);  // returns the process exit code
+// Serves until shutdown and returns the exit code (0); a start that cannot serve throws UserError with its code
+// (78 backend unavailable, 65/66 model, 69 socket), after the `failed` event when it is the backend.
+int serve(const ServeOptions& options);
 
 }  // namespace tsuku::server

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/exit_codes.h"
 #include "ggml.h"
 #include "gguf.h"
 #include "shapes.h"
@@ -257,7 +258,7 @@ int main(int argc, char** argv) {
         generate(vocab, tmpl, shape, *wt, seed, threads, out);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "gguf-gen: error: %s\n", e.what());
-        return 1;
+        return tsuku::to_int(tsuku::ExitCode::failure);
     }
     std::printf("%s: %s shape, %s weights, %ju bytes\n", out.c_str(), shape.name.c_str(), wt->name,
                 static_cast<uintmax_t>(fs::file_size(out)));

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "../gguf_gen/shapes.h"
+#include "common/exit_codes.h"
 #include "install/sha256.h"
 #include "manifest/manifest.h"
 #include "model/gguf_reader.h"
@@ -276,7 +277,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     if (variant_args.empty() && reuse_manifest.empty()) {
         std::fprintf(stderr, "make-release: error: --variant or --reuse-manifest is required\n");
-        return 2;
+        return to_int(ExitCode::usage);
     }
 
     try {
@@ -366,7 +367,7 @@ int main(int argc, char** argv) {
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "make-release: error: %s\n", e.what());
-        return 1;
+        return to_int(ExitCode::failure);
     }
     return 0;
 }
