@@ -146,18 +146,22 @@ int main(int argc, char** argv) {
         // Fallback through the supervisor, in a private home.
         const Home home(dir / "home");
         lifecycle::ServerManager manager(home);
-        lifecycle::FailureMemory memory(home.state_dir() / "failures.json");
+        lifecycle::FailureMemory memory(home.failures_path());
         lifecycle::Supervisor supervisor(manager, memory);
-        auto prepare = [&](const std::string& backend) {
+        const auto failing = parse_backend(o.failing);
+        if (!failing)
+            throw UserError("unknown backend '" + o.failing + "'", "choose one of: " + backend_names_joined());
+        auto prepare = [&](Backend backend) {
+            const std::string name(backend_name(backend));
             lifecycle::ServerStartSpec s;
-            s.executable = o.variants / backend / "tsuku-llm";
+            s.executable = o.variants / name / "tsuku-llm";
             s.backend = backend;
             s.model = o.model;
-            s.env = env_for(o, backend);
+            s.env = env_for(o, name);
             s.idle_timeout = 10min;
             return s;
         };
-        auto timed_chain = [&](std::vector<std::string> chain, double* failing_ms) {
+        auto timed_chain = [&](std::vector<Backend> chain, double* failing_ms) {
             memory.forget_all();
             const auto t0 = Clock::now();
             lifecycle::ChainStart start;
@@ -169,14 +173,14 @@ int main(int argc, char** argv) {
             return std::pair{ms, started.server.pid};
         };
         std::vector<double> chain_ms, direct_ms, failing_ms;
-        timed_chain({"cpu"}, nullptr);  // warm-up
+        timed_chain({Backend::cpu}, nullptr);  // warm-up
         manager.stop(5s, 5s);
         for (int i = 0; i < o.runs; ++i) {
             double f = 0;
-            chain_ms.push_back(timed_chain({o.failing, "cpu"}, &f).first);
+            chain_ms.push_back(timed_chain({*failing, Backend::cpu}, &f).first);
             failing_ms.push_back(f);
             manager.stop(5s, 5s);
-            direct_ms.push_back(timed_chain({"cpu"}, nullptr).first);
+            direct_ms.push_back(timed_chain({Backend::cpu}, nullptr).first);
             manager.stop(5s, 5s);
         }
         const json chain = spread(chain_ms), direct = spread(direct_ms);
@@ -187,7 +191,7 @@ int main(int argc, char** argv) {
                               {"overhead_ms", chain["median"].get<double>() - direct["median"].get<double>()}};
 
         // Peak RSS of the cpu server after one completion.
-        const auto [ms, pid] = timed_chain({"cpu"}, nullptr);
+        const auto [ms, pid] = timed_chain({Backend::cpu}, nullptr);
         (void)ms;
         client::LlmClient c(home.socket_path());
         llm::v1::CompletionRequest req;

@@ -11,6 +11,7 @@
 #include "common/serve_command.h"
 #include "lifecycle/server_manager.h"
 #include "lifecycle/server_process.h"
+#include "lifecycle/supervisor.h"
 
 namespace fs = std::filesystem;
 namespace v1 = tsuku::llm::v1;

@@ -94,7 +94,6 @@ platform::DetectionReport run_detection(const Context& ctx, const config::Config
 
 std::optional<ReasonItem> ruled_out_by_detection(const platform::DetectionReport& report, Backend backend,
                                                  bool software_devices_allowed) {
-    using Reason;
     const auto* v = report.verdict(backend);
     if (!v || v->viable) return std::nullopt;
     // The probe found a working (software) device: with permission, that is all the backend needs (the PCI bus has
@@ -111,6 +110,9 @@ std::optional<ReasonItem> ruled_out_by_detection(const platform::DetectionReport
             case Reason::no_device: return r;
             case Reason::probe_failed:
             case Reason::unprobed: continue;  // nothing proves it cannot run: let the variant's own check decide
+            case Reason::init_failed:
+            case Reason::crashed:
+            case Reason::start_timeout: continue;  // the server's and the supervisor's codes, never a verdict's
         }
     }
     return std::nullopt;

@@ -13,16 +13,17 @@ enum class Backend { cpu, vulkan, cuda, metal };
 
 struct BackendInfo {
     Backend backend;
-    std::string_view name;          // "cuda": manifest key, folder name, config value
-    std::string_view ggml_library;  // the ggml backend library the variant must load ("" for cpu: built in)
+    std::string_view name;           // "cuda": manifest key, folder name, config value
+    std::string_view ggml_library;   // the ggml backend library the variant must load ("" for cpu: built in)
+    std::string_view registry_name;  // ggml's name of its backend registry: ggml_backend_reg_by_name()
     std::string_view description;
 };
 
 inline constexpr std::array<BackendInfo, 4> kBackends{{
-    {Backend::cpu, "cpu", "", "CPU (always available)"},
-    {Backend::vulkan, "vulkan", "libggml-vulkan.so", "Vulkan GPU"},
-    {Backend::cuda, "cuda", "libggml-cuda.so", "NVIDIA CUDA GPU"},
-    {Backend::metal, "metal", "libggml-metal.so", "Apple Metal GPU (planned)"},
+    {Backend::cpu, "cpu", "", "CPU", "CPU (always available)"},
+    {Backend::vulkan, "vulkan", "libggml-vulkan.so", "Vulkan", "Vulkan GPU"},
+    {Backend::cuda, "cuda", "libggml-cuda.so", "CUDA", "NVIDIA CUDA GPU"},
+    {Backend::metal, "metal", "libggml-metal.so", "Metal", "Apple Metal GPU (planned)"},
 }};
 
 const BackendInfo& backend_info(Backend b);

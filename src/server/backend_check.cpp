@@ -21,16 +21,7 @@ namespace fs = std::filesystem;
 namespace tsuku::server {
 namespace {
 
-// ggml's registry names of the backends we ship.
-std::string registry_name(Backend b) {
-    switch (b) {
-        case Backend::cpu: return "CPU";
-        case Backend::vulkan: return "Vulkan";
-        case Backend::cuda: return "CUDA";
-        case Backend::metal: return "Metal";
-    }
-    return "";
-}
+std::string registry_name(Backend b) { return std::string(backend_info(b).registry_name); }
 
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });

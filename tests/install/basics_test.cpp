@@ -11,6 +11,7 @@
 #include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
+using namespace tsuku;
 using namespace tsuku::install;
 using tsuku::test::read_file;
 using tsuku::test::TempDir;

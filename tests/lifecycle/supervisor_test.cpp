@@ -92,6 +92,7 @@ TEST_F(SupervisorTest, CrashHangAndLate78AllFallBack) {
     for (const char* mode : {"crash", "hang", "exit78"}) {
         SCOPED_TRACE(mode);
         fake = mode;
+        memory.forget_all();  // each mode is a fresh failure of the same backend, not one the memory skips
         const auto s = start({kFake, kCpu});
         ASSERT_EQ(s.attempts.size(), 2u);
         EXPECT_EQ(s.attempts[1].result, AttemptResult::ready);

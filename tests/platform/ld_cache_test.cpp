@@ -45,7 +45,7 @@ Pairs ldconfig_print(const std::string& cache_file) {
 #if defined(__x86_64__)
         if (tags.find("x86-64") == std::string::npos) continue;
 #endif
-        out.emplace(trim(line.substr(0, paren)), line.substr(arrow + 4));
+        out.emplace(tsuku::trim(line.substr(0, paren)), line.substr(arrow + 4));
     }
     return out;
 }
