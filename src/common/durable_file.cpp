@@ -9,9 +9,9 @@
 #include <fstream>
 #include <iterator>
 
+#include "common/disk_fault.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
-#include "common/disk_fault.h"
 
 namespace fs = std::filesystem;
 

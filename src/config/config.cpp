@@ -3,11 +3,11 @@
 #include <stdexcept>
 
 #include "common/byte_size.h"
+#include "common/durable_file.h"
 #include "common/duration.h"
 #include "common/error.h"
 #include "common/home.h"
 #include "config/config_file.h"
-#include "common/durable_file.h"
 
 namespace fs = std::filesystem;
 

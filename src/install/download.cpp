@@ -14,14 +14,14 @@
 #include <mutex>
 #include <thread>
 
+#include "common/disk_fault.h"
+#include "common/durable_file.h"
 #include "common/error.h"
 #include "common/fd_io.h"
 #include "common/file_lock.h"
 #include "common/home.h"
 #include "common/unique_fd.h"
 #include "common/version.h"
-#include "common/disk_fault.h"
-#include "common/durable_file.h"
 #include "install/sha256.h"
 
 namespace fs = std::filesystem;

@@ -10,10 +10,10 @@
 #include <set>
 #include <vector>
 
-#include "common/error.h"
-#include "common/unique_fd.h"
 #include "common/disk_fault.h"
 #include "common/durable_file.h"
+#include "common/error.h"
+#include "common/unique_fd.h"
 
 namespace fs = std::filesystem;
 

@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <vector>
 
-#include "common/error.h"
 #include "common/durable_file.h"
+#include "common/error.h"
 
 namespace fs = std::filesystem;
 

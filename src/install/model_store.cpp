@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/durable_file.h"
 #include "common/error.h"
 #include "install/download.h"
-#include "common/durable_file.h"
 #include "install/install_dir.h"
 #include "install/install_lock.h"
 #include "install/package.h"

@@ -2,8 +2,8 @@
 
 #include <sys/stat.h>
 
-#include "common/home.h"
 #include "common/durable_file.h"
+#include "common/home.h"
 
 namespace fs = std::filesystem;
 

@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/home.h"
 #include "common/durable_file.h"
+#include "common/home.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

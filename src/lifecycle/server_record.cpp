@@ -21,8 +21,8 @@ void save_server_record(const Home& home, const ServerRecord& r) {
                     {"conditions", r.conditions},
                     {"runtime", r.runtime},
                     {"started", r.started_unix}};
-    write_file_atomically(home.server_record_path(),
-                                   j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
+    write_file_atomically(home.server_record_path(), j.dump(2, ' ', false, json::error_handler_t::replace) + "\n",
+                          0600);
 }
 
 std::optional<ServerRecord> load_server_record(const Home& home, pid_t pid) {

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/durable_file.h"
 #include "common/exit_codes.h"
 #include "common/file_lock.h"
-#include "common/durable_file.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -234,8 +234,8 @@ void save_start_history(const Home& home, const std::vector<StartAttempt>& attem
                                  {"elapsed_ms", a.elapsed.count()}});
     }
     ensure_private_dir(home.state_dir());
-    write_file_atomically(home.start_history_path(),
-                                   j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
+    write_file_atomically(home.start_history_path(), j.dump(2, ' ', false, json::error_handler_t::replace) + "\n",
+                          0600);
 }
 
 std::vector<StartAttempt> load_start_history(const Home& home) {

@@ -38,5 +38,4 @@ std::optional<std::string> link_target_name(const std::filesystem::path& link);
 // Hex or decimal unsigned number as sysfs writes it ("0x10de", "0x030000").
 std::optional<uint64_t> parse_number(std::string_view text);
 
-
 }  // namespace tsuku::platform

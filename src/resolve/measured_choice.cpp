@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "common/home.h"
 #include "common/durable_file.h"
+#include "common/home.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -65,9 +65,7 @@ std::optional<Measurement> fastest(const std::vector<Measurement>& measurements,
     return best;
 }
 
-std::optional<MeasuredChoice> load_measured_choice(const fs::path& file) {
-    return from_json(read_json_file(file));
-}
+std::optional<MeasuredChoice> load_measured_choice(const fs::path& file) { return from_json(read_json_file(file)); }
 
 void save_measured_choice(const fs::path& file, const MeasuredChoice& choice) {
     ensure_private_dir(file.parent_path());
