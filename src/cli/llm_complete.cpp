@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -17,6 +19,7 @@
 #include "cli/start_status.h"
 #include "client/llm_client.h"
 #include "common/error.h"
+#include "common/fd_io.h"
 #include "common/text.h"
 #include "common/text_input.h"
 #include "schema/schema_check.h"
@@ -161,6 +164,18 @@ void print_json(Context& ctx, const tsuku::llm::v1::CompletionResponse& response
     ctx.out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n" << std::flush;
 }
 
+// One write(2) when `out` is this process's stdout: stdio's line buffering on a terminal would split the text at its
+// newlines. Another stream (a test's) gets the text as it is.
+void write_at_once(std::ostream& out, const std::string& text) {
+    if (&out != &std::cout) {
+        out << text << std::flush;
+        return;
+    }
+    std::cout.flush();
+    std::fflush(stdout);
+    if (write_all(STDOUT_FILENO, text) != 0) out.setstate(std::ios::badbit);  // a closed pipe: nobody reads it
+}
+
 // The whole reply at once (--no-stream, --json): one write. Ctrl-C still cancels the generation.
 void run_whole(Context& ctx, client::LlmClient& client, const tsuku::llm::v1::CompletionRequest& request, bool json,
                bool verbose, const std::function<void()>& on_reply) {
@@ -182,7 +197,7 @@ void run_whole(Context& ctx, client::LlmClient& client, const tsuku::llm::v1::Co
     std::string text = response.content();
     if (text.empty() || text.back() != '\n') text += "\n";
     for (const auto& t : response.tool_calls()) text += tool_call_line(t) + "\n";
-    ctx.out << text << std::flush;
+    write_at_once(ctx.out, text);
 }
 
 void run(Context& ctx, const CompleteOptions& o) {
