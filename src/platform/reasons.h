@@ -20,6 +20,7 @@ enum class Reason {
     software_device_only,
     probe_failed,
     unprobed,
+    not_built,
 };
 
 struct ReasonInfo {
@@ -28,7 +29,7 @@ struct ReasonInfo {
     std::string_view sentence;  // for humans
 };
 
-inline constexpr std::array<ReasonInfo, 9> kReasons{{
+inline constexpr std::array<ReasonInfo, 10> kReasons{{
     {Reason::no_hardware, "no_hardware", "no GPU this backend can use is present"},
     {Reason::driver_missing, "driver_missing", "the GPU is present but its driver is not installed or not loaded"},
     {Reason::library_missing, "library_missing", "a library the backend needs is not installed"},
@@ -39,6 +40,7 @@ inline constexpr std::array<ReasonInfo, 9> kReasons{{
      "the only device is a software renderer (e.g. llvmpipe), not an accelerator"},
     {Reason::probe_failed, "probe_failed", "the functional probe crashed, hung or failed"},
     {Reason::unprobed, "unprobed", "the functional probe did not run, so nothing proves the backend works"},
+    {Reason::not_built, "not_built", "this release does not build the backend for this platform (e.g. linux-arm64)"},
 }};
 
 std::string_view reason_code(Reason r);

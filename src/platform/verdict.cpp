@@ -1,6 +1,7 @@
 #include "platform/verdict.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "common/error.h"
 #include "platform/cuda_probe.h"
@@ -358,6 +359,46 @@ std::string format_bytes(uint64_t bytes) {
     return buf;
 }
 
+namespace {
+
+namespace fs = std::filesystem;
+
+// What the machine has for a backend the release does not build here (a Jetson's GPU, a Raspberry Pi's V3D Vulkan
+// driver): said in the verdict, so detect explains why a GPU goes unused instead of offering nothing.
+std::vector<std::string> hardware_for(Backend b, const StaticEvidence& e) {
+    std::vector<std::string> seen;
+    if (b == Backend::cuda) {
+        if (e.tegra) seen.push_back(e.tegra->describe());
+        for (const auto& g : e.gpus) {
+            if (g.vendor == GpuVendor::nvidia) seen.push_back("NVIDIA GPU " + g.address);
+        }
+    }
+    if (b == Backend::vulkan) {
+        for (const auto& icd : e.vulkan.icds) {
+            if (icd.error.empty() && !icd.software)
+                seen.push_back("Vulkan driver " + fs::path(icd.manifest).filename().string());
+        }
+    }
+    const std::string_view soname = b == Backend::cuda ? kCudaDriverLibrary : kVulkanLoader;
+    if (const auto* loc = e.library(soname); loc && loc->path) seen.push_back(*loc->path);
+    return seen;
+}
+
+BackendVerdict not_built_verdict(Backend b, const std::string& why, const StaticEvidence& e) {
+    BackendVerdict v;
+    v.backend = b;
+    v.evidence = hardware_for(b, e);
+    std::string detail = why;
+    if (!v.evidence.empty()) {
+        detail += "; this machine has: ";
+        for (size_t i = 0; i < v.evidence.size(); ++i) detail += (i ? ", " : "") + v.evidence[i];
+    }
+    v.reasons.push_back({Reason::not_built, detail});
+    return v;
+}
+
+}  // namespace
+
 std::vector<BackendVerdict> evaluate_backends(const PlatformPolicy& policy, const StaticEvidence& evidence,
                                               const ProbeOutcome& vulkan, const ProbeOutcome& cuda) {
     std::vector<BackendVerdict> out;
@@ -384,6 +425,11 @@ std::vector<BackendVerdict> evaluate_backends(const PlatformPolicy& policy, cons
             }
         }
     }
+    for (const auto& [b, why] : policy.not_built) {
+        const bool listed =
+            std::any_of(out.begin(), out.end(), [b = b](const BackendVerdict& v) { return v.backend == b; });
+        if (!listed) out.push_back(not_built_verdict(b, why, evidence));
+    }
     return out;
 }
 
@@ -401,7 +447,10 @@ std::vector<Backend> resolve_chain(const PlatformPolicy& policy, const std::vect
         if (std::find(all.begin(), all.end(), *forced) == all.end()) {
             std::string names;
             for (Backend b : all) names += (names.empty() ? "" : ", ") + std::string(backend_name(b));
-            throw UserError("backend " + std::string(backend_name(*forced)) + " does not exist on this platform",
+            const auto not_built = policy.not_built.find(*forced);
+            throw UserError("backend " + std::string(backend_name(*forced)) +
+                                (not_built == policy.not_built.end() ? " does not exist on this platform"
+                                                                     : " is " + not_built->second),
                             "choose one of: " + names, ExitCode::usage);
         }
         chain.push_back(*forced);
