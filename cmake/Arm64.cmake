@@ -64,7 +64,8 @@ if(CMAKE_CXX_COMPILER_LAUNCHER)
   list(APPEND _arm64_configure "-DCMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER}"
                                "-DCMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER}")
 endif()
-string(REPLACE ";" "\\;" _arm64_configure_arg "${_arm64_configure}")
+# Lists travel as one -D argument each: $<SEMICOLON> keeps a custom command from splitting them.
+string(REPLACE ";" "$<SEMICOLON>" _arm64_configure_arg "${_arm64_configure}")
 
 # Step 1. Always runs (the inner ninja decides what is out of date; a no-op costs well under a second); the
 # variant's server is a byproduct, so the release step reruns only when it changed.
@@ -72,7 +73,7 @@ add_custom_target(arm64_variant
   COMMAND ${CMAKE_COMMAND} "-DARGS=${_arm64_configure_arg}" "-DDIR=${TSUKU_ARM64_BUILD_DIR}" "-DTARGETS=tsuku-llm-cpu"
           -P "${CMAKE_SOURCE_DIR}/cmake/arm64_build.cmake"
   BYPRODUCTS "${TSUKU_ARM64_BUILD_DIR}/variants/cpu/tsuku-llm"
-  COMMENT "linux-arm64: cross-building tsuku-llm (cpu)" USES_TERMINAL)
+  COMMENT "linux-arm64: cross-building tsuku-llm (cpu)" USES_TERMINAL VERBATIM)
 
 # Step 3. After the release step wrote the manifest: the arm64 tsuku embedding it, the arm64 test executables, and
 # both platforms' tsuku packages in the release folder.
@@ -80,7 +81,7 @@ set(_arm64_targets tsuku tsuku-cli)
 if(TSUKU_BUILD_TESTS)
   list(APPEND _arm64_targets arm64_tests)
 endif()
-string(REPLACE ";" "\\;" _arm64_targets_arg "${_arm64_targets}")
+string(REPLACE ";" "$<SEMICOLON>" _arm64_targets_arg "${_arm64_targets}")
 set(_release_dir "${CMAKE_BINARY_DIR}/release")
 add_custom_target(arm64_programs ALL
   COMMAND ${CMAKE_COMMAND} "-DARGS=${_arm64_configure_arg}" "-DDIR=${TSUKU_ARM64_BUILD_DIR}"
@@ -91,5 +92,6 @@ add_custom_target(arm64_programs ALL
           --pack-tsuku "${CMAKE_BINARY_DIR}/bin"
   BYPRODUCTS "${TSUKU_ARM64_BUILD_DIR}/bin/tsuku" "${_release_dir}/tsuku-${PROJECT_VERSION}-linux-arm64.tar.zst"
              "${_release_dir}/tsuku-${PROJECT_VERSION}-linux-amd64.tar.zst"
-  COMMENT "linux-arm64: cross-building tsuku and the arm64 tests; packing both platforms' tsuku" USES_TERMINAL)
+  COMMENT "linux-arm64: cross-building tsuku and the arm64 tests; packing both platforms' tsuku" USES_TERMINAL
+  VERBATIM)
 add_dependencies(arm64_programs release tsuku make-release)

@@ -363,6 +363,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Mesa names its ICD manifests by architecture (intel_icd.x86_64.json); on a multiarch system, another
+// architecture's driver is nothing this process could use.
+bool names_foreign_arch(const std::string& manifest_name) {
+#if defined(__aarch64__)
+    constexpr std::string_view here = ".aarch64.";
+#else
+    constexpr std::string_view here = ".x86_64.";
+#endif
+    for (std::string_view arch : {".x86_64.", ".aarch64.", ".i686.", ".armv7l.", ".riscv64."}) {
+        if (arch != here && manifest_name.find(arch) != std::string::npos) return true;
+    }
+    return false;
+}
+
 // What the machine has for a backend the release does not build here (a Jetson's GPU, a Raspberry Pi's V3D Vulkan
 // driver): said in the verdict, so detect explains why a GPU goes unused instead of offering nothing.
 std::vector<std::string> hardware_for(Backend b, const StaticEvidence& e) {
@@ -375,8 +389,9 @@ std::vector<std::string> hardware_for(Backend b, const StaticEvidence& e) {
     }
     if (b == Backend::vulkan) {
         for (const auto& icd : e.vulkan.icds) {
-            if (icd.error.empty() && !icd.software)
-                seen.push_back("Vulkan driver " + fs::path(icd.manifest).filename().string());
+            const std::string name = fs::path(icd.manifest).filename().string();
+            if (icd.error.empty() && !icd.software && !names_foreign_arch(name))
+                seen.push_back("Vulkan driver " + name);
         }
     }
     const std::string_view soname = b == Backend::cuda ? kCudaDriverLibrary : kVulkanLoader;

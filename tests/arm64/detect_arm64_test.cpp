@@ -41,6 +41,8 @@ Fixture debian_server() {
         .kernel("6.1.0-37-arm64")
         .ld_cache("debian-arm64.new")
         .library("/usr/lib/aarch64-linux-gnu", "libcurl.so.4", "libcurl.so.4.8.0")
+        // multiarch leftovers of an amd64 Mesa: a driver this arm64 process could never load
+        .icd("/usr/share/vulkan/icd.d/intel_icd.x86_64.json", "/usr/lib/x86_64-linux-gnu/libvulkan_intel.so")
         .meminfo(64 * 1024 * 1024, 60 * 1024 * 1024);
     return f;
 }
@@ -85,7 +87,7 @@ TEST(Arm64Detect, DebianServerRunsCpuAndSaysTheGpuBackendsAreNotBuilt) {
     EXPECT_EQ(reasons(r, Backend::cuda), V{"not_built"});
     EXPECT_NE(detail(r, Backend::cuda).find("not built for linux-arm64"), std::string::npos)
         << detail(r, Backend::cuda);
-    // Nothing GPU-like here, so the detail names no hardware.
+    // Nothing GPU-like here (an x86_64 ICD manifest is not for this machine), so the detail names no hardware.
     EXPECT_EQ(detail(r, Backend::vulkan).find("this machine has"), std::string::npos) << detail(r, Backend::vulkan);
     EXPECT_FALSE(r.evidence.tegra);
     EXPECT_EQ(r.evidence.library("libcurl.so.4"), nullptr);  // only the policy's sonames are located
