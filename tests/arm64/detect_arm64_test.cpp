@@ -152,3 +152,25 @@ TEST(Arm64Detect, ForcingABackendThatIsNotBuiltSaysWhichExist) {
         EXPECT_NE(e.fix().find("cpu"), std::string::npos) << e.fix();
     }
 }
+
+TEST(Arm64Detect, FedoraArchAndNixosFoldersServeArm64AndOnlyAarch64ObjectsCount) {
+    for (const auto& [dir, label] :
+         std::vector<std::pair<std::string, std::string>>{{"/usr/lib64", "Fedora/RHEL/openSUSE"},
+                                                          {"/usr/lib", "Arch"},
+                                                          {"/run/opengl-driver/lib", "NixOS drivers"}}) {
+        Fixture f;  // no ld.so.cache (NixOS has none): found through the distribution table
+        f.library(dir, "libvulkan.so.1", "libvulkan.so.1.3.280");
+        // An x86-64 libcuda beside it (a copied-in amd64 driver): an arm64 process cannot load it.
+        std::string x86(64, '\0');
+        x86[0] = 0x7f, x86[1] = 'E', x86[2] = 'L', x86[3] = 'F', x86[4] = 2, x86[5] = 1, x86[6] = 1, x86[16] = 3;
+        x86[18] = 62;
+        f.file(dir + "/libcuda.so.1", x86);
+        const auto r = detect_on(f);
+        const auto* vk = r.evidence.library("libvulkan.so.1");
+        ASSERT_TRUE(vk && vk->path) << dir;
+        EXPECT_EQ(*vk->path, dir + "/libvulkan.so.1");
+        EXPECT_EQ(vk->source, label);
+        EXPECT_FALSE(r.evidence.library("libcuda.so.1")->path) << dir;
+        EXPECT_EQ(chain(r), V{"cpu"});
+    }
+}

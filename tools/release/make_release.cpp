@@ -253,14 +253,13 @@ void pack_tsuku(const fs::path& dir, const std::string& version, const std::stri
     }
     fs::create_directories(out);
     const fs::path package = out / ("tsuku-" + version + "-" + platform + ".tar.zst");
-    // Every build runs this step: an unchanged tsuku is not repacked.
-    std::error_code ec;
-    const auto packed = fs::last_write_time(package, ec);
-    if (!ec && std::all_of(entries.begin(), entries.end(),
-                           [&](const PackEntry& e) { return fs::last_write_time(e.source) <= packed; })) {
-        return;
-    }
+    // Every build runs this step: an unchanged tsuku (same files, by checksum) is not repacked.
+    std::string inputs;
+    for (const auto& e : entries) inputs += e.name + " " + install::sha256_file(e.source) + "\n";
+    const fs::path stamp = out / ("." + package.filename().string() + ".inputs");
+    if (fs::exists(package) && fs::exists(stamp) && read_file(stamp) == inputs) return;
     write_tar_zst(package, std::move(entries));
+    write_if_changed(stamp, inputs);
     std::printf("make-release: %s  %ju bytes\n", package.filename().c_str(),
                 static_cast<uintmax_t>(fs::file_size(package)));
 }
