@@ -94,11 +94,13 @@ TEST(IsolatedRun, AnEmulatorPrefixRunsCommandsGivenByPath) {
     EXPECT_EQ(r[1].kind, IsolatedResult::Kind::exited);  // PATH lookup: not through the emulator
     EXPECT_EQ(r[1].out, "");
 
-    for (const char* bad : {"relative/qemu", "/nonexistent/qemu", "/etc/hostname"}) {
-        ::setenv("TSUKU_EXEC_EMULATOR", bad, 1);
+    const std::string plain_file = (dir / "not-executable").string();
+    std::ofstream(plain_file) << "data\n";  // mode 0644
+    for (const std::string bad : {std::string("relative/qemu"), std::string("/nonexistent/qemu"), plain_file}) {
+        ::setenv("TSUKU_EXEC_EMULATOR", bad.c_str(), 1);
         r = run_isolated({sh("echo never")}, 10s);
         EXPECT_EQ(r[0].kind, IsolatedResult::Kind::spawn_failed) << bad;
-        EXPECT_NE(r[0].error.find("TSUKU_EXEC_EMULATOR=" + std::string(bad)), std::string::npos) << r[0].error;
+        EXPECT_NE(r[0].error.find("TSUKU_EXEC_EMULATOR=" + bad), std::string::npos) << r[0].error;
         EXPECT_EQ(r[0].out, "");
     }
     ::unsetenv("TSUKU_EXEC_EMULATOR");
