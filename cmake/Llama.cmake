@@ -1,8 +1,8 @@
 # llama.cpp arrives as pinned npm packages (third_party/llama-pins.txt): fetch-llama.sh verifies and extracts them.
-# It runs at configure time and again whenever the pins change.
+# It runs at configure time and again whenever the pins change, for this tree's platform only.
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/third_party/llama-pins.txt"
                                                                "${CMAKE_SOURCE_DIR}/scripts/fetch-llama.sh")
-execute_process(COMMAND "${CMAKE_SOURCE_DIR}/scripts/fetch-llama.sh" "${TSUKU_DEPS_DIR}"
+execute_process(COMMAND "${CMAKE_SOURCE_DIR}/scripts/fetch-llama.sh" "${TSUKU_DEPS_DIR}" "${TSUKU_TARGET_PLATFORM}"
                 RESULT_VARIABLE _fetch_rc)
 if(NOT _fetch_rc EQUAL 0)
   message(FATAL_ERROR "scripts/fetch-llama.sh failed (see the error above): llama.cpp is not available")

@@ -8,5 +8,6 @@ if command -v ccache >/dev/null; then
   export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache} CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache}
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 fi
-cmake --preset default >/dev/null
+# TSUKU_ARM64=OFF|AUTO|ON (cmake/Arm64.cmake): also cross-build linux-arm64; unset keeps the tree's setting (OFF).
+cmake --preset default ${TSUKU_ARM64:+"-DTSUKU_ARM64=$TSUKU_ARM64"} >/dev/null
 cmake --build --preset default

@@ -4,17 +4,24 @@
 #
 #   <out>/llama-src/          headers (llama.cpp's, ggml's and common/'s, for libllama-common.so), the qwen2 vocab and
 #                             chat template, from node-llama-cpp's llama/gitRelease.bundle
-#   <out>/prebuilt/<backend>/ the prebuilt libraries of @node-llama-cpp/linux-x64[-<backend>]  (cpu when no suffix)
+#   <out>/prebuilt/<backend>/ the prebuilt libraries of @node-llama-cpp/<npm-platform>[-<backend>] (cpu when no
+#                             suffix), for the platform asked: linux-amd64 (npm's linux-x64) or linux-arm64
 #   <out>/tarballs/<pkg>.tgz  links to the cached tarballs (the GPU script carries the bundle from here)
 #
-# Usage: scripts/fetch-llama.sh <out-dir>
+# Usage: scripts/fetch-llama.sh <out-dir> [linux-amd64|linux-arm64]   (default linux-amd64; only that platform's
+#        packages are fetched, so the native build never downloads the arm64 one)
 # Env:   TSUKU_BUILD_CACHE   cache folder (default ${XDG_CACHE_HOME:-~/.cache}/tsuku-build)
 #        TSUKU_NPM_REGISTRY  registry base URL (default https://registry.npmjs.org)
 set -euo pipefail
 
 die() { echo "fetch-llama: error: $*" >&2; exit 1; }
 
-[ $# -eq 1 ] || die "usage: $0 <out-dir>"
+[ $# -ge 1 ] && [ $# -le 2 ] || die "usage: $0 <out-dir> [linux-amd64|linux-arm64]"
+case "${2:-linux-amd64}" in
+  linux-amd64) npm_platform=linux-x64 ;;
+  linux-arm64) npm_platform=linux-arm64 ;;
+  *) die "unknown platform '$2': choose linux-amd64 or linux-arm64" ;;
+esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 pins="$root/third_party/llama-pins.txt"
 out=$1
@@ -56,11 +63,14 @@ fetch() {
   echo "$file"
 }
 
-# Package name -> backend: @node-llama-cpp/linux-x64 is cpu, @node-llama-cpp/linux-x64-<b> is <b>.
+# Package name -> backend on the platform asked: @node-llama-cpp/<npm-platform> is cpu, …/<npm-platform>-<b> is <b>;
+# "-" for another platform's package (skipped), "" for a package nobody knows.
 backend_of() {
   case "$1" in
-    @node-llama-cpp/linux-x64) echo cpu ;;
-    @node-llama-cpp/linux-x64-*) echo "${1#@node-llama-cpp/linux-x64-}" ;;
+    "@node-llama-cpp/$npm_platform") echo cpu ;;
+    "@node-llama-cpp/$npm_platform"-*) echo "${1#"@node-llama-cpp/$npm_platform"-}" ;;
+    @node-llama-cpp/linux-x64 | @node-llama-cpp/linux-x64-* | @node-llama-cpp/linux-arm64 | @node-llama-cpp/linux-arm64-*)
+      echo - ;;
     *) echo "" ;;
   esac
 }
@@ -103,13 +113,16 @@ extract_prebuilt() {
 while read -r name version integrity rest; do
   case "$name" in ""|\#*) continue ;; esac
   [ -n "$integrity" ] && [ -z "${rest:-}" ] || die "bad line in $pins: '$name $version $integrity ${rest:-}'"
-  tgz=$(fetch "$name" "$version" "$integrity")
-  ln -sf "$tgz" "$out/tarballs/$(echo "$name" | tr '/@' '__').tgz"
   if [ "$name" = node-llama-cpp ]; then
+    tgz=$(fetch "$name" "$version" "$integrity")
+    ln -sf "$tgz" "$out/tarballs/$(echo "$name" | tr '/@' '__').tgz"
     extract_source "$tgz" "$integrity"
   else
     backend=$(backend_of "$name")
     [ -n "$backend" ] || die "$pins: no backend known for package '$name'"
+    [ "$backend" = - ] && continue  # another platform's package
+    tgz=$(fetch "$name" "$version" "$integrity")
+    ln -sf "$tgz" "$out/tarballs/$(echo "$name" | tr '/@' '__').tgz"
     extract_prebuilt "$tgz" "$integrity" "$backend"
   fi
 done <"$pins"

@@ -107,7 +107,8 @@ std::optional<ReasonItem> ruled_out_by_detection(const platform::DetectionReport
             case Reason::library_missing:
             case Reason::driver_too_old:
             case Reason::gpu_too_old:
-            case Reason::no_device: return r;
+            case Reason::no_device:
+            case Reason::not_built: return r;
             case Reason::probe_failed:
             case Reason::unprobed: continue;  // nothing proves it cannot run: let the variant's own check decide
             case Reason::init_failed:

@@ -37,6 +37,7 @@ void run(Context& ctx, bool json) {
             for (const auto& c : v.components) ctx.out << "; component " << c;
             ctx.out << "\n";
         }
+        for (const auto& [b, why] : p.not_built) ctx.out << "  " << backend_name(b) << ": " << why << "\n";
     }
     for (const auto& [name, c] : m.components) {
         ctx.out << "\ncomponent " << name << " " << c.version << ": provides";

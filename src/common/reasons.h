@@ -21,6 +21,7 @@ enum class Reason {
     software_device_only,
     probe_failed,
     unprobed,
+    not_built,
     init_failed,
     crashed,
     start_timeout,
@@ -40,7 +41,7 @@ struct ReasonInfo {
     unsigned sources;           // ReasonSource bits
 };
 
-inline constexpr std::array<ReasonInfo, 12> kReasons{{
+inline constexpr std::array<ReasonInfo, 13> kReasons{{
     {Reason::no_hardware, "no_hardware", "no GPU this backend can use is present", from_detection},
     {Reason::driver_missing, "driver_missing", "the GPU is present but its driver is not installed or not loaded",
      from_detection},
@@ -55,6 +56,8 @@ inline constexpr std::array<ReasonInfo, 12> kReasons{{
      "the only device is a software renderer (e.g. llvmpipe), not an accelerator", from_detection | from_server},
     {Reason::probe_failed, "probe_failed", "the functional probe crashed, hung or failed", from_detection},
     {Reason::unprobed, "unprobed", "the functional probe did not run, so nothing proves the backend works",
+     from_detection},
+    {Reason::not_built, "not_built", "this release does not build the backend for this platform (e.g. linux-arm64)",
      from_detection},
     {Reason::init_failed, "init_failed", "the backend failed to initialise", from_server},
     {Reason::crashed, "crashed", "the server was killed by a signal before it was ready", from_attempt},

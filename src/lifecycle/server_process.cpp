@@ -39,6 +39,9 @@ ServerProcess ServerProcess::spawn(const LaunchSpec& spec) {
     ::close(p[1]);
     if (!write_end) throw UserError("cannot duplicate a pipe: " + errno_text(errno), "check system limits");
 
+    std::vector<std::string> argv{spec.executable.string()};
+    argv.insert(argv.end(), spec.args.begin(), spec.args.end());
+    SpawnArgs args(std::move(argv), spec.env);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -60,12 +63,8 @@ ServerProcess ServerProcess::spawn(const LaunchSpec& spec) {
     // Its own session: a Ctrl-C or a closed terminal of the client does not take the shared server down.
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-    std::vector<std::string> argv{spec.executable.string()};
-    argv.insert(argv.end(), spec.args.begin(), spec.args.end());
-    SpawnArgs args(std::move(argv), spec.env);
-
     pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, spec.executable.c_str(), &fa, &attr, args.argv(), args.envp());
+    const int rc = ::posix_spawn(&pid, args.argv()[0], &fa, &attr, args.argv(), args.envp());  // maybe an emulator
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {

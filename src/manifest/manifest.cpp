@@ -143,6 +143,15 @@ Platform parse_platform(const std::string& name, const json& j, const std::strin
         p.prefer.push_back(b);
     }
     if (p.prefer.empty()) p.prefer.push_back(p.default_backend);
+    if (j.contains("not_built")) {
+        const json& nb = j["not_built"];
+        if (!nb.is_object()) bad(path + ".not_built", "must be an object of backend: why");
+        for (auto it = nb.begin(); it != nb.end(); ++it) {
+            const Backend b = get_backend(it.key(), path + ".not_built");
+            if (p.variants.count(b)) bad(path + ".not_built." + it.key(), "names a variant the platform has");
+            p.not_built.emplace(b, get_string(nb, it.key(), path + ".not_built"));
+        }
+    }
     return p;
 }
 
@@ -283,6 +292,7 @@ std::string to_json(const Manifest& m, int indent) {
             vj["requires"] = requirements_json(v.requirements);
             pj["variants"][std::string(backend_name(b))] = vj;
         }
+        for (const auto& [b, why] : p.not_built) pj["not_built"][std::string(backend_name(b))] = why;
         j["platforms"][name] = pj;
     }
     j["components"] = json::object();

@@ -45,6 +45,9 @@ struct Platform {
     Backend default_backend = Backend::cpu;  // always works on this platform
     std::vector<Backend> prefer;             // the release's static order of variants, best first
     std::map<Backend, Variant> variants;
+    // Backends the release does not build for this platform, and why ("not_built" in the JSON): detection names
+    // them on a machine whose GPU could otherwise run them, instead of offering nothing.
+    std::map<Backend, std::string> not_built;
     const Variant* find(Backend b) const;
 };
 

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "common/error.h"
 #include "common/spawn_args.h"
@@ -56,6 +57,13 @@ void spawn(const IsolatedCommand& cmd, Child& c) {
         c.result.error = cmd.argv.empty() ? "empty command" : "cannot create a pipe: " + errno_text(errno);
         return;
     }
+    std::optional<SpawnArgs> args;
+    try {
+        args.emplace(cmd.argv, cmd.env);
+    } catch (const UserError& e) {  // a bad TSUKU_EXEC_EMULATOR: this command fails, the others still run
+        c.result.error = std::string(e.what()) + ": " + e.fix();
+        return;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -71,12 +79,10 @@ void spawn(const IsolatedCommand& cmd, Child& c) {
     posix_spawnattr_setpgroup(&attr, 0);  // its own group: a deadline kill takes whatever a driver forked too
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-    SpawnArgs args(cmd.argv, cmd.env);
-
     pid_t pid = -1;
     const bool has_slash = cmd.argv[0].find('/') != std::string::npos;
-    const int rc = has_slash ? ::posix_spawn(&pid, args.argv()[0], &fa, &attr, args.argv(), args.envp())
-                             : ::posix_spawnp(&pid, args.argv()[0], &fa, &attr, args.argv(), args.envp());
+    const int rc = has_slash ? ::posix_spawn(&pid, args->argv()[0], &fa, &attr, args->argv(), args->envp())
+                             : ::posix_spawnp(&pid, args->argv()[0], &fa, &attr, args->argv(), args->envp());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {

@@ -28,10 +28,11 @@ struct LibraryDir {
 };
 
 // docs/design.md §5.2: the distribution paths, in the order they are tried.
-inline constexpr std::array<LibraryDir, 17> kDistributionLibraryDirs{{
+inline constexpr std::array<LibraryDir, 18> kDistributionLibraryDirs{{
     {"/usr/lib/" TSUKU_MULTIARCH, "Debian/Ubuntu multiarch"},
     {"/lib/" TSUKU_MULTIARCH, "Debian/Ubuntu multiarch"},
     {"/usr/lib/" TSUKU_MULTIARCH "/nvidia/current", "Debian NVIDIA packages"},
+    {"/usr/lib/" TSUKU_MULTIARCH "/tegra", "NVIDIA Jetson (L4T)"},
     {"/usr/lib64", "Fedora/RHEL/openSUSE"},
     {"/usr/lib64/nvidia", "Fedora/RHEL NVIDIA packages"},
     {"/usr/lib", "Arch"},

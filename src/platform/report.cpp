@@ -116,6 +116,10 @@ json to_json(const DetectionReport& r) {
         if (g.vram_bytes) gj["vram_bytes"] = *g.vram_bytes;
         j["gpus"].push_back(gj);
     }
+    j["tegra"] = e.tegra ? json{{"l4t_release", e.tegra->l4t_release},
+                                {"model", e.tegra->model},
+                                {"library_dir", e.tegra->library_dir ? json(*e.tegra->library_dir) : json(nullptr)}}
+                         : json(nullptr);
     j["drivers"] = json::array();
     for (const auto& d : e.drivers) {
         json dj = {{"name", d.name}, {"version", d.version ? json(*d.version) : json(nullptr)}, {"source", d.source}};
@@ -184,7 +188,8 @@ std::string to_text(const DetectionReport& r) {
     }
     if (e.sysroot != "/") out << "  (sysroot " << e.sysroot << ")";
     out << "\n\nGPUs\n";
-    if (e.gpus.empty())
+    if (e.tegra) out << "  " << e.tegra->describe() << "\n";
+    if (e.gpus.empty() && !e.tegra)
         out << "  none on the PCI bus" << (e.os.wsl_gpu ? " (WSL shares the host's GPU: /dev/dxg)" : "") << "\n";
     for (const auto& g : e.gpus) {
         out << "  " << g.address << "  " << pad(g.vendor_name, 7) << hex4(g.vendor_id) << ":" << hex4(g.device_id)

@@ -34,6 +34,9 @@ struct PlatformPolicy {
     std::map<Backend, BackendRequirements> requirements;  // the manifest's "requires" (a C++20 keyword)
     // Located and reported, never required (e.g. the CUDA runtime a shared component could come from).
     std::vector<std::string> optional_libraries;
+    // Backends the release does not build for this platform, and why (the manifest's "not_built"): reported with
+    // what the machine has for them, never in the chain.
+    std::map<Backend, std::string> not_built;
 };
 
 // The linux-amd64 values of release/policy.json (docs/design.md §4.4): prefer cuda, vulkan, cpu; default cpu.

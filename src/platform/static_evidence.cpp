@@ -55,6 +55,7 @@ StaticEvidence gather_static_evidence(const SystemRoot& sys, const PlatformPolic
     e.os = read_os_info(sys);
     e.memory = read_memory(sys);
     e.gpus = scan_pci_gpus(sys);
+    e.tegra = read_tegra(sys);
     e.drivers = read_kernel_drivers(sys);
     std::error_code ec;
     e.nvidia_device_nodes = fs::exists(sys.at("/dev/nvidiactl"), ec);

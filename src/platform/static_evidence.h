@@ -15,6 +15,7 @@
 #include "platform/pci.h"
 #include "platform/requirements.h"
 #include "platform/system_root.h"
+#include "platform/tegra.h"
 #include "platform/vulkan_icd.h"
 
 namespace tsuku::platform {
@@ -39,6 +40,7 @@ struct StaticEvidence {
     OsInfo os;
     SystemMemory memory;
     std::vector<PciGpu> gpus;
+    std::optional<TegraInfo> tegra;  // a Jetson's integrated GPU, which is not on PCI
     std::vector<KernelDriver> drivers;
     bool nvidia_device_nodes = false;  // /dev/nvidiactl: the driver is reachable (a container needs it passed in)
     LdCacheSummary ld_cache;

@@ -1,6 +1,7 @@
 #include "platform/verdict.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "common/byte_size.h"
 #include "common/error.h"
@@ -349,6 +350,61 @@ bool BackendVerdict::has(Reason r) const {
     return std::any_of(reasons.begin(), reasons.end(), [r](const ReasonItem& i) { return i.reason == r; });
 }
 
+namespace {
+
+namespace fs = std::filesystem;
+
+// Mesa names its ICD manifests by architecture (intel_icd.x86_64.json); on a multiarch system, another
+// architecture's driver is nothing this process could use.
+bool names_foreign_arch(const std::string& manifest_name) {
+#if defined(__aarch64__)
+    constexpr std::string_view here = ".aarch64.";
+#else
+    constexpr std::string_view here = ".x86_64.";
+#endif
+    for (std::string_view arch : {".x86_64.", ".aarch64.", ".i686.", ".armv7l.", ".riscv64."}) {
+        if (arch != here && manifest_name.find(arch) != std::string::npos) return true;
+    }
+    return false;
+}
+
+// What the machine has for a backend the release does not build here (a Jetson's GPU, a Raspberry Pi's V3D Vulkan
+// driver): said in the verdict, so detect explains why a GPU goes unused instead of offering nothing.
+std::vector<std::string> hardware_for(Backend b, const StaticEvidence& e) {
+    std::vector<std::string> seen;
+    if (b == Backend::cuda) {
+        if (e.tegra) seen.push_back(e.tegra->describe());
+        for (const auto& g : e.gpus) {
+            if (g.vendor == GpuVendor::nvidia) seen.push_back("NVIDIA GPU " + g.address);
+        }
+    }
+    if (b == Backend::vulkan) {
+        for (const auto& icd : e.vulkan.icds) {
+            const std::string name = fs::path(icd.manifest).filename().string();
+            if (icd.error.empty() && !icd.software && !names_foreign_arch(name))
+                seen.push_back("Vulkan driver " + name);
+        }
+    }
+    const std::string_view soname = b == Backend::cuda ? kCudaDriverLibrary : kVulkanLoader;
+    if (const auto* loc = e.library(soname); loc && loc->path) seen.push_back(*loc->path);
+    return seen;
+}
+
+BackendVerdict not_built_verdict(Backend b, const std::string& why, const StaticEvidence& e) {
+    BackendVerdict v;
+    v.backend = b;
+    v.evidence = hardware_for(b, e);
+    std::string detail = why;
+    if (!v.evidence.empty()) {
+        detail += "; this machine has: ";
+        for (size_t i = 0; i < v.evidence.size(); ++i) detail += (i ? ", " : "") + v.evidence[i];
+    }
+    v.reasons.push_back({Reason::not_built, detail});
+    return v;
+}
+
+}  // namespace
+
 std::vector<BackendVerdict> evaluate_backends(const PlatformPolicy& policy, const StaticEvidence& evidence,
                                               const ProbeOutcome& vulkan, const ProbeOutcome& cuda) {
     std::vector<BackendVerdict> out;
@@ -375,6 +431,11 @@ std::vector<BackendVerdict> evaluate_backends(const PlatformPolicy& policy, cons
             }
         }
     }
+    for (const auto& [b, why] : policy.not_built) {
+        const bool listed =
+            std::any_of(out.begin(), out.end(), [b = b](const BackendVerdict& v) { return v.backend == b; });
+        if (!listed) out.push_back(not_built_verdict(b, why, evidence));
+    }
     return out;
 }
 
@@ -392,7 +453,10 @@ std::vector<Backend> resolve_chain(const PlatformPolicy& policy, const std::vect
         if (std::find(all.begin(), all.end(), *forced) == all.end()) {
             std::string names;
             for (Backend b : all) append_listed(names, ", ", std::string(backend_name(b)));
-            throw UserError("backend " + std::string(backend_name(*forced)) + " does not exist on this platform",
+            const auto not_built = policy.not_built.find(*forced);
+            throw UserError("backend " + std::string(backend_name(*forced)) +
+                                (not_built == policy.not_built.end() ? " does not exist on this platform"
+                                                                     : " is " + not_built->second),
                             "choose one of: " + names, ExitCode::usage);
         }
         chain.push_back(*forced);

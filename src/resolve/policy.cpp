@@ -9,6 +9,7 @@ platform::PlatformPolicy policy_from_manifest(const manifest::Manifest& m, const
     platform::PlatformPolicy policy;
     policy.default_backend = p.default_backend;
     policy.prefer = p.prefer;
+    policy.not_built = p.not_built;
     for (const auto& [backend, v] : p.variants) {
         platform::BackendRequirements r;
         r.libraries = v.requirements.libraries;

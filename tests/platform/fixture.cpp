@@ -20,14 +20,19 @@ Fixture& Fixture::symlink(const std::string& abs, const std::string& target) {
 }
 
 Fixture& Fixture::elf(const std::string& abs, int bits) {
-    // e_ident: magic, class, data (little endian), version; e_type ET_DYN; e_machine x86-64 (62) or i386 (3).
+    // e_ident: magic, class, data (little endian), version; e_type ET_DYN; e_machine this build's 64-bit one
+    // (x86-64 62, AArch64 183: the arm64 tests build the same fixtures) or i386 (3).
     std::string h(64, '\0');
     h[0] = 0x7f, h[1] = 'E', h[2] = 'L', h[3] = 'F';
     h[4] = bits == 64 ? 2 : 1;
     h[5] = 1;
     h[6] = 1;
     h[16] = 3;
+#if defined(__aarch64__)
+    h[18] = bits == 64 ? static_cast<char>(183) : 3;
+#else
     h[18] = bits == 64 ? 62 : 3;
+#endif
     return file(abs, h);
 }
 

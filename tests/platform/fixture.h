@@ -25,7 +25,7 @@ public:
 
     Fixture& file(const std::string& abs, const std::string& content);
     Fixture& symlink(const std::string& abs, const std::string& target);
-    // A file that starts with a 64-bit x86-64 (or 32-bit i386 with bits=32) ELF header.
+    // A file that starts with a 64-bit ELF header of this build's architecture (or 32-bit i386 with bits=32).
     Fixture& elf(const std::string& abs, int bits = 64);
     // `real` (e.g. libcuda.so.580.82.07) as an ELF file, plus the soname link next to it.
     Fixture& library(const std::string& dir, const std::string& soname, const std::string& real);

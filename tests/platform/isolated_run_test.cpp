@@ -2,6 +2,7 @@
 // killed), programs that cannot start. No assertion on durations.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <thread>
@@ -75,4 +76,33 @@ TEST(IsolatedRun, OutputIsBoundedButTheChildStillFinishes) {
     EXPECT_EQ(r[0].exit_code, 0);
     EXPECT_EQ(r[0].out.size(), 1000u);
     EXPECT_EQ(r[0].err.size(), 1000u);
+}
+
+// TSUKU_EXEC_EMULATOR (the arm64 tests set it to qemu-aarch64-static): a command given by path runs through it, a
+// bad value fails that command with the variable named, and a bare name in PATH runs directly.
+TEST(IsolatedRun, AnEmulatorPrefixRunsCommandsGivenByPath) {
+    tsuku::test::TempDir dir;
+    const std::string emulator = (dir / "emulator").string();
+    {
+        std::ofstream f(emulator);
+        f << "#!/bin/sh\necho \"emulated: $*\"\nexec \"$@\"\n";
+    }
+    ASSERT_EQ(::chmod(emulator.c_str(), 0755), 0);
+    ::setenv("TSUKU_EXEC_EMULATOR", emulator.c_str(), 1);
+    auto r = run_isolated({sh("echo child"), {{"true"}, {}}}, 10s);
+    EXPECT_EQ(r[0].out, "emulated: /bin/sh -c echo child\nchild\n");
+    EXPECT_EQ(r[1].kind, IsolatedResult::Kind::exited);  // PATH lookup: not through the emulator
+    EXPECT_EQ(r[1].out, "");
+
+    const std::string plain_file = (dir / "not-executable").string();
+    std::ofstream(plain_file) << "data\n";  // mode 0644
+    for (const std::string bad : {std::string("relative/qemu"), std::string("/nonexistent/qemu"), plain_file}) {
+        ::setenv("TSUKU_EXEC_EMULATOR", bad.c_str(), 1);
+        r = run_isolated({sh("echo never")}, 10s);
+        EXPECT_EQ(r[0].kind, IsolatedResult::Kind::spawn_failed) << bad;
+        EXPECT_NE(r[0].error.find("TSUKU_EXEC_EMULATOR=" + bad), std::string::npos) << r[0].error;
+        EXPECT_EQ(r[0].out, "");
+    }
+    ::unsetenv("TSUKU_EXEC_EMULATOR");
+    EXPECT_EQ(run_isolated({sh("echo plain")}, 10s)[0].out, "plain\n");
 }
