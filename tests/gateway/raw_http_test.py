@@ -261,7 +261,10 @@ class Limits(unittest.TestCase):
             host, port = host_port(serve.url)
             c = http.client.HTTPConnection(host, port, timeout=120)
             c.request("POST", "/v1/chat/completions", body=chat_body(), headers={"Content-Type": "application/json"})
-            self.assertEqual(c.getresponse().status, 200)
+            r = c.getresponse()
+            r.read()
+            c.close()
+            self.assertEqual(r.status, 200)
         finally:
             self.assertEqual(serve.stop(), 0)
 
