@@ -40,6 +40,7 @@ struct StreamCall {
     std::unique_ptr<grpc::ClientReader<v1::CompletionChunk>> reader;
     v1::CompletionChunk first;
     ReplyIds ids;
+    std::unique_ptr<ContentEvents> content;  // made once ids are set
     bool include_usage = false;
 };
 
@@ -49,7 +50,10 @@ bool send_chunk(httplib::DataSink& sink, const StreamCall& call, const v1::Compl
         const std::string e = sse_event(j);
         return sink.write(e.data(), e.size());
     };
-    if (!c.delta().empty() && !send(chunk_object(call.ids, {{"content", c.delta()}}))) return false;
+    if (!c.delta().empty()) {
+        const std::string e = call.content->event(c.delta());
+        if (!sink.write(e.data(), e.size())) return false;
+    }
     if (c.stop_reason().empty()) return true;
     if (!c.tool_calls().empty() &&
         !send(chunk_object(call.ids, {{"tool_calls", tool_calls_array(c.tool_calls(), call.ids, true)}}))) {
@@ -162,6 +166,7 @@ void handle_chat(const httplib::Request& req, httplib::Response& res, UpstreamSl
     if (!slot.calls().add(&call->ctx)) return reply_error(res, 503, "tsuku llm serve is stopping");
     call->upstream = upstream;
     call->ids = ids;
+    call->content = std::make_unique<ContentEvents>(ids);
     call->include_usage = chat.include_usage;
     call->ctx.set_deadline(deadline);
     call->reader = upstream->stub().CompleteStream(&call->ctx, chat.request);

@@ -52,7 +52,8 @@ Gateway::Gateway(GatewayOptions options, UpstreamSlot& upstream) : options_(std:
     server_->set_read_timeout(options_.read_timeout);
     server_->set_write_timeout(options_.write_timeout);
     server_->set_keep_alive_timeout(options_.keep_alive.count());
-    server_->set_tcp_nodelay(true);  // each event leaves at once, not after Nagle's delay
+    server_->set_keep_alive_max_count(10000);  // httplib's 5 would make a busy client reconnect every 5 requests
+    server_->set_tcp_nodelay(true);            // each event leaves at once, not after Nagle's delay
     routes();
 }
 

@@ -72,6 +72,19 @@ json chunk_object(const ReplyIds& ids, json delta, const std::string& finish) {
                                       {"finish_reason", finish.empty() ? json(nullptr) : json(finish)}}})}};
 }
 
+ContentEvents::ContentEvents(const ReplyIds& ids) {
+    const std::string marker = "\x01";  // where the text goes; never in a dump's output as a raw byte
+    const std::string whole = sse_event(chunk_object(ids, {{"content", marker}}));
+    const std::string quoted = json(marker).dump(-1, ' ', false, json::error_handler_t::replace);
+    const size_t at = whole.find(quoted);
+    prefix_ = whole.substr(0, at);
+    suffix_ = whole.substr(at + quoted.size());
+}
+
+std::string ContentEvents::event(const std::string& text) const {
+    return prefix_ + json(text).dump(-1, ' ', false, json::error_handler_t::replace) + suffix_;
+}
+
 json usage_chunk(const ReplyIds& ids, const v1::Usage& usage) {
     return {{"id", ids.id},       {"object", "chat.completion.chunk"}, {"created", ids.created},
             {"model", ids.model}, {"choices", json::array()},          {"usage", usage_object(usage)}};

@@ -34,6 +34,17 @@ nlohmann::json completion_object(const tsuku::llm::v1::CompletionResponse& respo
 
 // One chunk: {id, object: "chat.completion.chunk", created, model, choices: [{index 0, delta, finish_reason}]}.
 nlohmann::json chunk_object(const ReplyIds& ids, nlohmann::json delta, const std::string& finish = "");
+// The event of one content delta, as sse_event(chunk_object(ids, {{"content", text}})) but from a prefix made once
+// per reply: only the text is escaped per token (the common event, sent once per generated piece).
+class ContentEvents {
+public:
+    explicit ContentEvents(const ReplyIds& ids);
+    std::string event(const std::string& text) const;
+
+private:
+    std::string prefix_, suffix_;
+};
+
 // The usage chunk of stream_options.include_usage: choices empty, usage set.
 nlohmann::json usage_chunk(const ReplyIds& ids, const tsuku::llm::v1::Usage& usage);
 

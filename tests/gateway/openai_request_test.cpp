@@ -170,6 +170,12 @@ TEST(OpenAiResponse, FinishReasonsAndToolCallShapes) {
     EXPECT_FALSE(j["choices"][0]["message"]["tool_calls"][0]["id"].get<std::string>().empty());
     EXPECT_EQ(j["usage"]["total_tokens"], 8);
     EXPECT_EQ(tsuku::gateway::sse_event({{"a", 1}}), "data: {\"a\":1}\n\n");
+    // The per-token fast path writes exactly what the general one would.
+    const tsuku::gateway::ContentEvents events(ids);
+    for (const std::string text : {"hi", "", "quote \" and \\ and \n", "\x01", "caf\xc3\xa9"}) {
+        EXPECT_EQ(events.event(text), tsuku::gateway::sse_event(tsuku::gateway::chunk_object(ids, {{"content", text}})))
+            << text;
+    }
 }
 
 }  // namespace

@@ -145,8 +145,12 @@ const checks = {
     const o = await client.chat.completions.create({
       model: 'tsuku', messages: user('Anything'), max_tokens: 200, response_format: { type: 'json_object' },
     });
-    const parsed = JSON.parse(o.choices[0].message.content);
-    assert.equal(typeof parsed, 'object');
+    // Any object is allowed, so the synthetic model may still be inside one at max_tokens (finish_reason length,
+    // as OpenAI documents for json_object); a reply that ended by itself must parse.
+    const text = o.choices[0].message.content;
+    assert.ok(text.trimStart().startsWith('{'), text);
+    if (o.choices[0].finish_reason === 'stop') assert.equal(typeof JSON.parse(text), 'object');
+    else assert.equal(o.choices[0].finish_reason, 'length');
   },
 
   async unauthorised() {
