@@ -100,7 +100,7 @@ void add_light_commands(App& app, Context& ctx) {
         ctx.out << version_text() << "\n";
     });
     app.llm = app.root.add_subcommand(
-        "llm", "local LLM: complete, chat, status, stop, detect, install, uninstall, prune, manifest, bench");
+        "llm", "local LLM: complete, chat, serve, status, stop, detect, install, uninstall, prune, manifest, bench");
     app.llm->require_subcommand(1);
     app.llm->set_version_flag("--version", version_text());
     add_llm_detect(*app.llm, ctx);

@@ -20,6 +20,8 @@ void add_llm_install(CLI::App& llm, Context& ctx);  // install, uninstall, prune
 void add_llm_models(CLI::App& llm, Context& ctx);
 // tsuku llm bench: tokens/s of each variant here; --select makes the fastest lead the chain.
 void add_llm_bench(CLI::App& llm, Context& ctx);
+// tsuku llm serve: an OpenAI-compatible HTTP API over the server tsuku chose, until Ctrl-C.
+void add_llm_serve(CLI::App& llm, Context& ctx);
 
 // tsuku config get|set|unset|list
 void add_config_commands(CLI::App& app, Context& ctx);

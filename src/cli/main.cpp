@@ -20,6 +20,7 @@ extern "C" __attribute__((visibility("default"))) int tsuku_cli_main(int argc, c
     cli::add_llm_install(*app.llm, ctx);
     cli::add_llm_models(*app.llm, ctx);
     cli::add_llm_bench(*app.llm, ctx);
+    cli::add_llm_serve(*app.llm, ctx);
     cli::add_completion_command(app.root, ctx);  // last: it completes every command registered before it
     return cli::run(app, argc, argv);
 }

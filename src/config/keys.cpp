@@ -25,7 +25,7 @@ constexpr auto kBackendChoices = [] {
 }();
 constexpr std::array<std::string_view, 2> kFallbackChoices{"auto", "off"};
 
-constexpr std::array<KeyDef, 8> kKeys{{
+constexpr std::array<KeyDef, 9> kKeys{{
     {kBackend, ValueType::choice, "auto", kBackendChoices, "TSUKU_LLM_BACKEND",
      "backend to try first; auto follows detection. The platform's default backend stays last in the chain unless "
      "llm.fallback is off"},
@@ -70,6 +70,13 @@ constexpr std::array<KeyDef, 8> kKeys{{
      "TSUKU_LLM_PROMPT_CACHE_SIZE",
      "disk for saved prompt states ($TSUKU_HOME/cache/kv): a new server restores a long prompt prefix an earlier "
      "one evaluated instead of evaluating it again; least recently used states go first (0: off)"},
+    {kHttpListen,
+     ValueType::listen_address,
+     "127.0.0.1:11435",
+     {},
+     "TSUKU_LLM_HTTP_LISTEN",
+     "where tsuku llm serve listens for OpenAI-compatible HTTP requests (HOST:PORT); an address other than loopback "
+     "needs --token-file and --tls-cert/--tls-key"},
 }};
 
 bool is_model_name(std::string_view s) {
@@ -77,6 +84,20 @@ bool is_model_name(std::string_view s) {
     if (s.ends_with(".gguf")) return false;  // a file name: only as an absolute path
     return std::all_of(s.begin(), s.end(),
                        [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c == '-'; });
+}
+
+// "HOST:PORT" or "[V6]:PORT": the shape only; whether the host resolves is found out when serve binds.
+bool is_listen_address(std::string_view s) {
+    const auto colon = s.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 || s.size() > 300) return false;
+    const auto host = s.substr(0, colon);
+    if (host.front() == '[' ? host.back() != ']' || host.size() < 3 : host.find(':') != std::string_view::npos) {
+        return false;
+    }
+    int port = 0;
+    const auto p = s.substr(colon + 1);
+    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+    return ec == std::errc() && end == p.data() + p.size() && port >= 0 && port <= 65535;
 }
 
 }  // namespace
@@ -133,6 +154,9 @@ std::optional<std::string> normalize(const KeyDef& def, std::string_view text) {
         case ValueType::byte_size:
             if (const auto n = parse_byte_size(text)) return format_byte_size(*n);
             return std::nullopt;
+        case ValueType::listen_address:
+            if (is_listen_address(text)) return std::string(text);
+            return std::nullopt;
     }
     return std::nullopt;
 }
@@ -151,6 +175,7 @@ std::string valid_values(const KeyDef& def) {
             return "auto, a model name such as qwen2.5-0.5b-instruct-q4_k_m, or an absolute path to a .gguf file";
         case ValueType::threads: return "auto, or a number of threads from 1 to " + std::to_string(kMaxThreads);
         case ValueType::byte_size: return "a size such as 512MiB, 1GiB, 2GB or a number of bytes; 0 for off";
+        case ValueType::listen_address: return "HOST:PORT such as 127.0.0.1:11435 or [::1]:11435";
     }
     return {};
 }

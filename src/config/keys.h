@@ -17,6 +17,7 @@ enum class ValueType {
     model,              // "auto", a model name, or an absolute path to a GGUF file
     threads,            // "auto" or a thread count (1..kMaxThreads)
     byte_size,          // "1GiB", "512MiB", "2GB", a number of bytes; "0"
+    listen_address,     // "HOST:PORT" ("[::1]:PORT" for IPv6), a port from 0 (any free one) to 65535
 };
 
 struct KeyDef {
@@ -36,6 +37,7 @@ inline constexpr std::string_view kAllowDownloads = "llm.allow_downloads";
 inline constexpr std::string_view kStartTimeout = "llm.start_timeout";
 inline constexpr std::string_view kThreads = "llm.threads";
 inline constexpr std::string_view kPromptCacheSize = "llm.prompt_cache_size";
+inline constexpr std::string_view kHttpListen = "llm.http_listen";
 inline constexpr int kMaxThreads = 1024;  // the server's own --threads limit
 
 std::span<const KeyDef> all_keys();

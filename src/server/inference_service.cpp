@@ -233,7 +233,9 @@ grpc::Status InferenceService::Shutdown(grpc::ServerContext*, const v1::Shutdown
     return grpc::Status::OK;
 }
 
-grpc::Status InferenceService::GetStatus(grpc::ServerContext*, const v1::StatusRequest*, v1::StatusResponse* response) {
+grpc::Status InferenceService::GetStatus(grpc::ServerContext*, const v1::StatusRequest* request,
+                                         v1::StatusResponse* response) {
+    if (request->keep_alive()) shutdown_.touch();
     response->set_ready(!shutdown_.stopping());
     response->set_model_name(identity_.model_name);
     response->set_gguf_name(identity_.gguf_name);

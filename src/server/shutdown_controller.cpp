@@ -39,6 +39,14 @@ bool ShutdownController::hurried() const {
     return hurried_;
 }
 
+void ShutdownController::touch() {
+    {
+        std::lock_guard lk(mu_);
+        last_activity_ = Clock::now();
+    }
+    cv_.notify_all();
+}
+
 bool ShutdownController::wait_drained(Clock::time_point deadline) {
     std::unique_lock lk(mu_);
     return cv_.wait_until(lk, deadline, [this] { return in_flight_ == 0 || hurried_; }) && in_flight_ == 0;

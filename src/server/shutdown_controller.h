@@ -24,6 +24,8 @@ public:
     // the idle timeout is off.
     std::optional<std::chrono::milliseconds> idle_remaining() const;
     bool hurried() const;
+    // Activity without a request (StatusRequest.keep_alive): the idle timeout starts again from now.
+    void touch();
 
     // After wait(): blocks until no request is in flight (true), or the shutdown is hurried or `deadline` passes
     // (false). Requests in flight see stopping() and end at their next token.

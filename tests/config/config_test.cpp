@@ -54,6 +54,7 @@ std::string other_value(const KeyDef& k) {
         case ValueType::model: return "/models/x.gguf";
         case ValueType::threads: return "3";
         case ValueType::byte_size: return "512MiB";
+        case ValueType::listen_address: return "[::1]:8080";
     }
     return {};
 }
@@ -68,6 +69,17 @@ TEST(KeyTable, ThreadsIsAutoOrACount) {
     EXPECT_EQ(thread_count("auto"), std::nullopt);
     for (const char* bad : {"0", "-1", "1025", "4x", "", "all"}) EXPECT_EQ(normalize(k, bad), std::nullopt) << bad;
     EXPECT_NE(valid_values(k).find("1 to 1024"), std::string::npos);
+}
+
+TEST(KeyTable, HttpListenIsHostAndPort) {
+    const KeyDef& k = key(kHttpListen);
+    EXPECT_EQ(k.default_value, "127.0.0.1:11435");
+    for (const char* good : {"0.0.0.0:80", "[::1]:11435", "gpu-box:0", "localhost:65535"}) {
+        EXPECT_EQ(normalize(k, good), good);
+    }
+    for (const char* bad : {"11435", ":80", "host:", "host:65536", "::1:80", "[::1:80", "h:8x", ""}) {
+        EXPECT_EQ(normalize(k, bad), std::nullopt) << bad;
+    }
 }
 
 TEST(KeyTable, PromptCacheSizeIsABudgetInBytes) {
