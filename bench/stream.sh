@@ -5,14 +5,11 @@
 #   bench/stream.sh [rounds] [tokens]     (TSUKU=another tsuku binary, MODEL=another .gguf)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-b="$root/build"
+. "$root/bench/common.sh"
 rounds=${1:-5}
 tokens=${2:-128}
-deps="$b/deps/llama-src/models"
-m05=${MODEL:-$b/models/tsuku-synthetic-0.5b-q8_0.gguf}
-[ -f "$m05" ] || "$b/bin/gguf-gen" --vocab "$deps/ggml-vocab-qwen2.gguf" \
-  --template "$deps/templates/Qwen-Qwen2.5-7B-Instruct.jinja" --shape 0.5b --type q8_0 -o "$m05" >&2
-bin=${TSUKU:-$b/bin/tsuku}
+m05=${MODEL:-$(synthetic_model "$bench_build" 0.5b q8_0)}
+bin=${TSUKU:-$bench_build/bin/tsuku}
 if [ -z "${TSUKU_HOME:-}" ]; then
   export TSUKU_HOME=$(mktemp -d /tmp/tsuku-stream.XXXXXX)
   trap '"$bin" llm stop >/dev/null 2>&1 || true; rm -rf "$TSUKU_HOME"' EXIT

@@ -2,6 +2,8 @@
 
 #include <regex>
 
+#include "common/text.h"
+
 namespace fs = std::filesystem;
 
 namespace tsuku::platform {
@@ -28,7 +30,7 @@ std::optional<TegraInfo> read_tegra(const SystemRoot& sys) {
     }
     // The device tree's model is NUL-terminated; on other boards it names something else (a Raspberry Pi).
     if (const auto model = read_small_file(sys.at("/proc/device-tree/model"))) {
-        const std::string name = trim(model->substr(0, model->find('\0')));
+        const std::string name(trim(model->substr(0, model->find('\0'))));
         if (name.find("Jetson") != std::string::npos || name.find("Tegra") != std::string::npos) {
             seen = true;
             t.model = name;
