@@ -34,3 +34,12 @@ model_label() { basename "$1" .gguf | sed 's/tsuku-synthetic-//; s/-q8_0//'; }
 
 # json_field JSON KEY: a number of a runner's one-line JSON ("gen_tps", "prompt_tps").
 json_field() { echo "$1" | sed "s/.*\"$2\":\([0-9.]*\).*/\1/"; }
+
+# client_bench_setup [ROUNDS] [TOKENS]: what the client-side benchmarks (stream.sh, http.sh) share: `rounds` (5),
+# `tokens` (128), `m05` (MODEL, or the 0.5B shape made on first use) and `bin` (TSUKU, or the build's tsuku).
+client_bench_setup() {
+  rounds=${1:-5}
+  tokens=${2:-128}
+  m05=${MODEL:-$(synthetic_model "$bench_build" 0.5b q8_0)}
+  bin=${TSUKU:-$bench_build/bin/tsuku}
+}

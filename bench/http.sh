@@ -9,10 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/bench/common.sh"
-rounds=${1:-5}
-tokens=${2:-128}
-m05=${MODEL:-$(synthetic_model "$bench_build" 0.5b q8_0)}
-bin=${TSUKU:-$bench_build/bin/tsuku}
+client_bench_setup "$@"
 own_home=
 if [ -z "${TSUKU_HOME:-}" ]; then
   export TSUKU_HOME=$(mktemp -d /tmp/tsuku-http.XXXXXX)
