@@ -1,4 +1,4 @@
-# Sourced by the token benchmarks (tokens.sh, pinned.sh, peer.sh): the build folder, the synthetic models they run
+# Sourced by the token benchmarks (tokens.sh, pinned.sh, peer.sh) and the client ones (stream.sh, http.sh): the build folder, the synthetic models they run
 # (made offline by gguf-gen on first use) and reading their runners' one-line JSON. Not a command of its own.
 #   TSUKU_BENCH_BUILD    the build folder (default: <repo>/build)
 #   TSUKU_BENCH_SHAPES   the shapes tokens.sh and pinned.sh run, Q8_0 (default: "tiny 0.5b"; tests run "tiny")
