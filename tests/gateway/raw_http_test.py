@@ -158,8 +158,8 @@ class Plain(unittest.TestCase):
         self.assertEqual(r.status, 200)
 
 
-class Exposure(unittest.TestCase):
-    """An address other machines can reach: refused without a token and TLS; served with both."""
+class PrivateHome(unittest.TestCase):
+    """A home of the test's own; a server left in it is stopped."""
 
     def setUp(self):
         self.home = tempfile.mkdtemp(prefix="tsuku-gw-")
@@ -167,6 +167,10 @@ class Exposure(unittest.TestCase):
     def tearDown(self):
         tsuku(self.home, "llm", "stop")
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+class Exposure(PrivateHome):
+    """An address other machines can reach: refused without a token and TLS; served with both."""
 
     def token_file(self, mode=0o600):
         path = os.path.join(self.home, "token")
@@ -217,14 +221,7 @@ class Exposure(unittest.TestCase):
             self.assertEqual(serve.stop(), 0)
 
 
-class Limits(unittest.TestCase):
-    def setUp(self):
-        self.home = tempfile.mkdtemp(prefix="tsuku-gw-")
-
-    def tearDown(self):
-        tsuku(self.home, "llm", "stop")
-        shutil.rmtree(self.home, ignore_errors=True)
-
+class Limits(PrivateHome):
     def test_a_connection_over_the_bound_is_answered_503_at_once(self):
         serve = Serve(TSUKU, self.home, ["--max-connections", "1"])
         try:
@@ -269,26 +266,22 @@ class Limits(unittest.TestCase):
             self.assertEqual(serve.stop(), 0)
 
 
-class KeepAlive(unittest.TestCase):
+class KeepAlive(PrivateHome):
     def test_the_server_does_not_idle_out_while_serve_runs(self):
         # An 8 s idle timeout: serve tells the server it is still used every third of it. Idle for over 2 idle
         # timeouts, the server must be the same process, never restarted (the margin, over 5 s, is far above a
         # status call's time even on a loaded machine).
-        home = tempfile.mkdtemp(prefix="tsuku-gw-")
         env = {"TSUKU_LLM_IDLE_TIMEOUT": "8s"}
-        serve = Serve(TSUKU, home, env=env)
+        serve = Serve(TSUKU, self.home, env=env)
         try:
             serve.wait_ready()
-            before = json.loads(tsuku(home, "llm", "status", "--json", env=env).stdout)
+            before = json.loads(tsuku(self.home, "llm", "status", "--json", env=env).stdout)
             time.sleep(20)
-            after = json.loads(tsuku(home, "llm", "status", "--json", env=env).stdout)
+            after = json.loads(tsuku(self.home, "llm", "status", "--json", env=env).stdout)
             self.assertEqual(before.get("pid"), after.get("pid"), (before, after))
             self.assertNotIn("went away", serve.stderr())
         finally:
             self.assertEqual(serve.stop(), 0)
-            tsuku(home, "llm", "stop")
-            shutil.rmtree(home, ignore_errors=True)
-
 
 if __name__ == "__main__":
     TSUKU = sys.argv.pop(1)
