@@ -96,7 +96,7 @@ TEST(IsolatedRun, AnEmulatorPrefixRunsCommandsGivenByPath) {
 
     const std::string plain_file = (dir / "not-executable").string();
     std::ofstream(plain_file) << "data\n";  // mode 0644
-    for (const std::string bad : {std::string("relative/qemu"), std::string("/nonexistent/qemu"), plain_file}) {
+    for (const std::string& bad : {std::string("relative/qemu"), std::string("/nonexistent/qemu"), plain_file}) {
         ::setenv("TSUKU_EXEC_EMULATOR", bad.c_str(), 1);
         r = run_isolated({sh("echo never")}, 10s);
         EXPECT_EQ(r[0].kind, IsolatedResult::Kind::spawn_failed) << bad;
