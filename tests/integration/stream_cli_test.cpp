@@ -171,7 +171,9 @@ TEST_F(StreamCli, ChatOverAPipeTakesALineATurnAndReusesTheCache) {
 
 TEST_F(StreamCli, ChatOnATerminalStreamsStopsOnCtrlCAndEndsOnCtrlD) {
     start_server();  // on a terminal, a first start would ask about downloading a real model (issue 14)
-    PtyProcess p({kCli, "llm", "chat", "--max-tokens", "1000000"}, chat_env());
+    // Long enough to be mid-reply at Ctrl-C, bounded so that a lost Ctrl-C fails the test with its output instead of
+    // streaming until the test's deadline (a CI run once hung here: the bound makes such a run say what it saw).
+    PtyProcess p({kCli, "llm", "chat", "--max-tokens", "4000"}, chat_env());
     ASSERT_TRUE(p.read_until_contains("\n> ")) << p.output();
     p.type("Hello there\r");
     // Some of the reply (past the echoed line), then Ctrl-C: the reply stops, the chat goes on.
