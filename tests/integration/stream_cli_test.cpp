@@ -169,6 +169,12 @@ TEST_F(StreamCli, ChatOverAPipeTakesALineATurnAndReusesTheCache) {
     EXPECT_GT(std::stoi(m[1]), std::stoi(m[2]));
 }
 
+// Ctrl-D only once the prompt is back: typed while readline is not reading (the terminal in cooked mode), the end of
+// file is an empty line that readline's switch back to raw mode drops, and the chat would wait for ever.
+static bool prompt_is_back(PtyProcess& p) {
+    return p.read_until([](const std::string& o) { return o.size() >= 2 && o.compare(o.size() - 2, 2, "> ") == 0; });
+}
+
 TEST_F(StreamCli, ChatOnATerminalStreamsStopsOnCtrlCAndEndsOnCtrlD) {
     start_server();  // on a terminal, a first start would ask about downloading a real model (issue 14)
     // Long enough to be mid-reply at Ctrl-C, bounded so that a lost Ctrl-C fails the test with its output instead of
@@ -186,6 +192,7 @@ TEST_F(StreamCli, ChatOnATerminalStreamsStopsOnCtrlCAndEndsOnCtrlD) {
     ASSERT_TRUE(p.read_until_contains("system prompt set")) << p.output();
     p.type("/stats\r");
     ASSERT_TRUE(p.read_until_contains("no reply yet")) << p.output();  // the stopped one has no stats
+    ASSERT_TRUE(prompt_is_back(p)) << p.output();
     p.type("\x04");
     EXPECT_EQ(p.wait(), 0) << p.output();
 }
@@ -205,6 +212,7 @@ TEST_F(StreamCli, ChatOnATerminalReusesTheCacheOnTheSecondTurn) {
     const std::string out = p.output();
     ASSERT_TRUE(std::regex_search(out, m, stats)) << out;
     EXPECT_GT(std::stoi(m[1]), 0) << out;
+    ASSERT_TRUE(prompt_is_back(p)) << p.output();
     p.type("\x04");
     EXPECT_EQ(p.wait(), 0) << p.output();
 }
