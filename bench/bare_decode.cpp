@@ -1,6 +1,11 @@
-// bare-decode: the limit. A plain llama.cpp prompt + greedy generation loop on the same libraries as tsuku-llm,
-// with no IPC, no chat template and no detokenisation beyond what is needed. Prints one JSON line: the medians of
-// --runs measured rounds after --warmups unmeasured ones (each round on an empty KV cache).
+// bare-decode: the limits. Plain llama.cpp loops on the same libraries as tsuku-llm, with no IPC, no chat template
+// and no detokenisation beyond what is needed. Prints one JSON line: the medians of --runs measured rounds after
+// --warmups unmeasured ones (each round on an empty KV cache):
+//   prompt_tps   one batch of --prompt-tokens, timed until the device has finished it (llama_synchronize)
+//   decode_tps   the pure decode limit, as llama.cpp's llama-bench measures it: one token per llama_decode, each
+//                waited for, no sampling (the next token is chosen without reading the logits)
+//   gen_tps      a greedy generation loop (sampling + detokenising each token), and of it sample_ms_per_token:
+//                the greedy sampler's own time per token (it builds the whole vocabulary's candidate array)
 //
 //   bare-decode --model M.gguf [--prompt-tokens 128] [--gen-tokens 64] [--threads 2] [--ctx 4096] [--gpu-layers 99]
 //               [--runs 3] [--warmups 1]
@@ -72,34 +77,59 @@ int main(int argc, char** argv) {
     for (int i = 0; i < prompt_tokens; ++i) prompt[static_cast<size_t>(i)] = 1000 + (i * 7919) % (n_vocab / 2);
 
     llama_sampler* smpl = llama_sampler_init_greedy();
-    std::vector<double> pp_tps, tg_tps;
+    llama_memory_t memory = llama_get_memory(lctx);
+    auto decode_one = [&](llama_token tok) {
+        if (llama_decode(lctx, llama_batch_get_one(&tok, 1)) != 0) return false;
+        llama_synchronize(lctx);
+        return true;
+    };
+    std::vector<double> pp_tps, tg_tps, decode_tps, sample_ms;
     int generated = 0;
     for (int round = 0; round < warmups + runs; ++round) {
-        llama_memory_clear(llama_get_memory(lctx), true);
+        llama_memory_clear(memory, true);
         auto t0 = std::chrono::steady_clock::now();
         if (llama_decode(lctx, llama_batch_get_one(prompt.data(), prompt_tokens)) != 0) {
             std::fprintf(stderr, "bare-decode: prompt decode failed\n");
             return tsuku::to_int(tsuku::ExitCode::failure);
         }
+        llama_synchronize(lctx);  // decode may return before a GPU has finished
         const double pp_s = seconds_since(t0);
+
+        // The greedy loop, with the sampler's share measured apart (after the decode it reads has finished).
         generated = 0;
+        double sampling_s = 0;
         char piece[256];
         t0 = std::chrono::steady_clock::now();
         for (; generated < gen_tokens; ++generated) {
+            const auto ts = std::chrono::steady_clock::now();
             llama_token tok = llama_sampler_sample(smpl, lctx, -1);
+            sampling_s += seconds_since(ts);
             (void)llama_token_to_piece(vocab, tok, piece, sizeof piece, 0, true);
-            if (llama_decode(lctx, llama_batch_get_one(&tok, 1)) != 0) break;
+            if (!decode_one(tok)) break;
         }
         const double tg_s = seconds_since(t0);
+
+        // The pure decode limit from the same position: the greedy loop's tokens dropped from the cache.
+        llama_memory_seq_rm(memory, 0, prompt_tokens, -1);
+        int decoded = 0;
+        t0 = std::chrono::steady_clock::now();
+        for (; decoded < gen_tokens; ++decoded) {
+            if (!decode_one(prompt[static_cast<size_t>(decoded % prompt_tokens)])) break;
+        }
+        const double decode_s = seconds_since(t0);
         if (round < warmups) continue;
         pp_tps.push_back(prompt_tokens / pp_s);
         tg_tps.push_back(generated / tg_s);
+        decode_tps.push_back(decoded / decode_s);
+        sample_ms.push_back(generated ? sampling_s * 1000 / generated : 0);
     }
-    const double pp = median(pp_tps), tg = median(tg_tps);
+    const double pp = median(pp_tps), tg = median(tg_tps), limit = median(decode_tps);
     std::printf(
         "{\"prompt_tokens\":%d,\"prompt_seconds\":%.6f,\"prompt_tps\":%.3f,"
-        "\"gen_tokens\":%d,\"gen_seconds\":%.6f,\"gen_tps\":%.3f,\"threads\":%d,\"runs\":%d,\"n_vocab\":%d}\n",
-        prompt_tokens, prompt_tokens / pp, pp, generated, generated / tg, tg, threads, runs, n_vocab);
+        "\"gen_tokens\":%d,\"gen_seconds\":%.6f,\"gen_tps\":%.3f,\"decode_tps\":%.3f,"
+        "\"sample_ms_per_token\":%.4f,\"threads\":%d,\"runs\":%d,\"n_vocab\":%d}\n",
+        prompt_tokens, prompt_tokens / pp, pp, generated, generated / tg, tg, limit, median(sample_ms), threads, runs,
+        n_vocab);
     llama_sampler_free(smpl);
     llama_free(lctx);
     llama_model_free(model);

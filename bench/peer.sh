@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # The limit and a peer in one run, on the same GGUF, backend, thread count, prompt and token counts:
 #   server  tsuku-llm through its gRPC API (build/bin/server-tokens; also the server's own timing, no IPC)
-#   bare    a bare llama.cpp decode loop on the same libraries, no IPC (build/bin/bare-decode-<backend>): the limit
+#   bare    bare llama.cpp loops on the same libraries, no IPC (build/bin/bare-decode-<backend>): a greedy loop, and
+#           the pure decode loop without sampling (llama-bench's way): the limit
 #   peer    node-llama-cpp@3.21.1 on the same prebuilt libraries (bench/peer/, installed by bench/peer/install.sh)
 # The server runs first; the prompt token count it reports (chat template included) is then given to bare and peer.
 # Prints a table with both ratios (server/bare, server/peer) for prompt processing and generation, and the JSON.
 #
-#   bench/peer.sh [--build DIR] [--model M.gguf | --shape 0.5b --type q8_0] [--backend cpu|vulkan] [--threads 2]
+#   bench/peer.sh [--build DIR] [--model M.gguf | --shape 0.5b --type q4_k_m] [--backend cpu|vulkan] [--threads 2]
 #                 [--prompt-words 100] [--gen-tokens 64] [--runs 5] [--json FILE]
 # vulkan on a software device (lavapipe, slow: use the tiny shape):
 #   TSUKU_LLM_ALLOW_SOFTWARE_DEVICES=1 bench/peer.sh --backend vulkan --shape tiny
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/bench/common.sh"
-build=$root/build model="" shape=0.5b type=q8_0 backend=cpu threads=2 words=100 gen=64 runs=5 json_out=""
+build=$root/build model="" shape=0.5b type=$bench_type backend=cpu threads=2 words=100 gen=64 runs=5 json_out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2 ;; --model) model=$2 ;; --shape) shape=$2 ;; --type) type=$2 ;; --backend) backend=$2 ;;
@@ -65,21 +66,25 @@ srv, bare, peer = (json.loads(a) for a in sys.argv[1:4])
 model, backend, threads, runs, load0, load1, out = sys.argv[4:]
 rows = [("server (gRPC)", srv["prompt_tps"], srv["gen_tps"]),
         ("server (own timing)", srv["server_prompt_tps"], srv["server_gen_tps"]),
-        ("bare llama.cpp", bare["prompt_tps"], bare["gen_tps"]),
+        ("bare llama.cpp (greedy)", bare["prompt_tps"], bare["gen_tps"]),
+        ("bare decode limit", bare["prompt_tps"], bare["decode_tps"]),
         ("node-llama-cpp", peer["prompt_tps"], peer["gen_tps"])]
 ratio = lambda a, b: a / b if b else 0.0
 ratios = {"prompt": {"server_over_bare": ratio(srv["prompt_tps"], bare["prompt_tps"]),
                      "server_over_peer": ratio(srv["prompt_tps"], peer["prompt_tps"])},
           "gen": {"server_over_bare": ratio(srv["gen_tps"], bare["gen_tps"]),
+                  "server_over_limit": ratio(srv["gen_tps"], bare["decode_tps"]),
                   "server_over_peer": ratio(srv["gen_tps"], peer["gen_tps"])}}
 print(f"{os.path.basename(model)}, {backend}, {threads} threads, {srv['prompt_tokens']} prompt tokens, "
       f"{srv['gen_tokens']} generated, median of {runs} runs; load {load0} -> {load1} ({os.cpu_count()} CPUs)")
-print(f"{'runner':22} {'prompt tok/s':>13} {'gen tok/s':>10}")
+print(f"{'runner':24} {'prompt tok/s':>13} {'gen tok/s':>10}")
 for name, p, g in rows:
-    print(f"{name:22} {p:13.1f} {g:10.1f}")
-print(f"{'ratio server/bare':22} {ratios['prompt']['server_over_bare']:13.2f} {ratios['gen']['server_over_bare']:10.2f}"
+    print(f"{name:24} {p:13.1f} {g:10.1f}")
+print(f"{'ratio server/bare':24} {ratios['prompt']['server_over_bare']:13.2f} {ratios['gen']['server_over_bare']:10.2f}"
       "   (target >= 0.95)")
-print(f"{'ratio server/peer':22} {ratios['prompt']['server_over_peer']:13.2f} {ratios['gen']['server_over_peer']:10.2f}")
+print(f"{'ratio server/limit':24} {'':13} {ratios['gen']['server_over_limit']:10.2f}   (the pure decode loop)")
+print(f"{'ratio server/peer':24} {ratios['prompt']['server_over_peer']:13.2f} {ratios['gen']['server_over_peer']:10.2f}")
+print(f"sampling ms/token: server {srv['server_sample_ms_per_token']:.3f}, bare greedy {bare['sample_ms_per_token']:.3f}")
 doc = {"model": model, "backend": backend, "threads": int(threads), "runs": int(runs),
        "load": [float(load0), float(load1)], "server": srv, "bare": bare, "peer": peer, "ratios": ratios}
 if out:

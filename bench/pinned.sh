@@ -2,7 +2,7 @@
 # One CPU, as `taskset -c 0` or a container with --cpuset-cpus=0 gives: the server choosing its own thread count
 # (affinity mask, cgroup quota, physical cores) against the bare llama.cpp loop with one thread pinned the same
 # way, and the old default (one thread per online CPU) for comparison. Prints tokens/s and server/bare ratios.
-#   bench/pinned.sh [cpu]        (the synthetic tiny model and the Qwen2.5 0.5B shape, Q8_0; settings shared with
+#   bench/pinned.sh [cpu]        (the synthetic tiny model and the Qwen2.5 0.5B shape, Q4_K_M; settings shared with
 #                                 tokens.sh: bench/common.sh)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"

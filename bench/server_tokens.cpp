@@ -1,6 +1,8 @@
 // server-tokens: prompt and generation tokens/s of the real tsuku-llm through its gRPC API.
 // Prompt rate: a request with max_tokens=1 (the prompt plus one sampled token). Generation rate: the extra time of
-// a max_tokens=N request over that, per extra token. Median of --runs after a warm-up. Prints one JSON line.
+// a max_tokens=N request over that, per extra token. Median of --runs after a warm-up. Prints one JSON line, with
+// the server's own figures beside them (server_prompt_tps, server_gen_tps: its timing, no IPC) and its sampling
+// cost per generated token (server_sample_ms_per_token: the part of generation spent choosing tokens).
 //
 //   server-tokens --server build/variants/cpu/tsuku-llm --model M.gguf [--prompt-words 100] [--gen-tokens 64]
 #include <CLI/CLI.hpp>
@@ -29,6 +31,7 @@ struct Sample {
     int output_tokens;
     double server_prompt_ms;  // the server's own timing (no IPC)
     double server_generation_ms;
+    double server_sampling_ms;
 };
 
 // Each request gets its own system prompt, different from its first letter on: the server may reuse the prefix a
@@ -51,8 +54,12 @@ Sample timed_complete(v1::InferenceService::Stub& stub, const std::string& promp
         std::fprintf(stderr, "server-tokens: Complete failed: %s\n", s.error_message().c_str());
         std::exit(tsuku::to_int(tsuku::ExitCode::failure));
     }
-    return {sec, resp.usage().input_tokens(), resp.usage().output_tokens(), resp.timing().prompt_ms(),
-            resp.timing().generation_ms()};
+    return {sec,
+            resp.usage().input_tokens(),
+            resp.usage().output_tokens(),
+            resp.timing().prompt_ms(),
+            resp.timing().generation_ms(),
+            resp.timing().sampling_ms()};
 }
 
 double median(std::vector<double> v) {
@@ -109,7 +116,7 @@ int main(int argc, char** argv) {
     std::string prompt;
     for (int i = 0; i < prompt_words; ++i) prompt += "word" + std::to_string(i % 50) + " ";
     timed_complete(*stub, prompt, gen_tokens);  // warm-up
-    std::vector<double> pp, tg, server_pp, server_tg;
+    std::vector<double> pp, tg, server_pp, server_tg, server_sample_ms;
     int input_tokens = 0, generated = 0;
     for (int r = 0; r < runs; ++r) {
         const auto one = timed_complete(*stub, prompt, 1);
@@ -121,13 +128,15 @@ int main(int argc, char** argv) {
         if (full.output_tokens > 1) {
             tg.push_back((full.output_tokens - 1) / std::max(1e-9, full.seconds - one.seconds));
             server_tg.push_back((full.output_tokens - 1) / std::max(1e-9, full.server_generation_ms / 1000));
+            server_sample_ms.push_back(full.server_sampling_ms / full.output_tokens);
         }
     }
     std::printf(
         "{\"prompt_tokens\":%d,\"prompt_tps\":%.3f,\"gen_tokens\":%d,\"gen_tps\":%.3f,\"server_prompt_tps\":%.3f,"
-        "\"server_gen_tps\":%.3f,\"runs\":%d,\"startup_ms\":%lld,\"devices\":%s}\n",
-        input_tokens, median(pp), generated, median(tg), median(server_pp), median(server_tg), runs,
-        static_cast<long long>(start.elapsed.count()),
+        "\"server_gen_tps\":%.3f,\"server_sample_ms_per_token\":%.4f,\"runs\":%d,\"startup_ms\":%lld,"
+        "\"devices\":%s}\n",
+        input_tokens, median(pp), generated, median(tg), median(server_pp), median(server_tg), median(server_sample_ms),
+        runs, static_cast<long long>(start.elapsed.count()),
         devices.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     ::kill(proc.pid(), SIGTERM);
     tsuku::lifecycle::wait_for_exit(proc.pid(), std::chrono::seconds(30));

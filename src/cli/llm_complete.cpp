@@ -151,13 +151,11 @@ void add_tools(tsuku::llm::v1::CompletionRequest& request, const nlohmann::json&
 }
 
 void print_json(Context& ctx, const tsuku::llm::v1::CompletionResponse& response) {
-    nlohmann::json j = {
-        {"content", response.content()},
-        {"stop_reason", response.stop_reason()},
-        {"usage", usage_json(response.usage())},
-        {"timing",
-         {{"prompt_ms", response.timing().prompt_ms()}, {"generation_ms", response.timing().generation_ms()}}},
-        {"tool_calls", nlohmann::json::array()}};
+    nlohmann::json j = {{"content", response.content()},
+                        {"stop_reason", response.stop_reason()},
+                        {"usage", usage_json(response.usage())},
+                        {"timing", timing_json(response.timing())},
+                        {"tool_calls", nlohmann::json::array()}};
     for (const auto& t : response.tool_calls()) {
         j["tool_calls"].push_back({{"id", t.id()}, {"name", t.name()}, {"arguments_json", t.arguments_json()}});
     }

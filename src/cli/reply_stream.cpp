@@ -19,12 +19,16 @@ nlohmann::json usage_json(const v1::Usage& u) {
             {"restored_input_tokens", u.restored_input_tokens()}};
 }
 
+nlohmann::json timing_json(const v1::Timing& t) {
+    return {{"prompt_ms", t.prompt_ms()}, {"generation_ms", t.generation_ms()}, {"sampling_ms", t.sampling_ms()}};
+}
+
 std::string chunk_json(const v1::CompletionChunk& c) {
     nlohmann::json j = {{"delta", c.delta()}};
     if (!c.stop_reason().empty()) {
         j["stop_reason"] = c.stop_reason();
         j["usage"] = usage_json(c.usage());
-        j["timing"] = {{"prompt_ms", c.timing().prompt_ms()}, {"generation_ms", c.timing().generation_ms()}};
+        j["timing"] = timing_json(c.timing());
         j["tool_calls"] = nlohmann::json::array();
         for (const auto& t : c.tool_calls()) {
             j["tool_calls"].push_back({{"id", t.id()}, {"name", t.name()}, {"arguments_json", t.arguments_json()}});

@@ -34,5 +34,7 @@ StreamedReply stream_reply(client::LlmClient& client, const tsuku::llm::v1::Comp
 std::string chunk_json(const tsuku::llm::v1::CompletionChunk& chunk);
 // The usage object of --json and --json --stream.
 nlohmann::json usage_json(const tsuku::llm::v1::Usage& usage);
+// The server's timing: prompt_ms, generation_ms and sampling_ms (the part of generation_ms spent choosing tokens).
+nlohmann::json timing_json(const tsuku::llm::v1::Timing& timing);
 
 }  // namespace tsuku::cli

@@ -160,7 +160,16 @@ std::string cuda_error_text(int code) {
     return "CUDA driver error " + std::to_string(code);
 }
 
-CudaProbeResult run_cuda_probe(const std::optional<std::string>& library, const StageFn& stage) {
+std::optional<Reason> cuda_error_reason(int code) {
+    switch (static_cast<CudaError>(code)) {
+        case CudaError::stub_library: return Reason::library_missing;
+        case CudaError::requires_newer_driver: return Reason::driver_too_old;
+        case CudaError::no_device: return Reason::no_device;
+    }
+    return std::nullopt;
+}
+
+CudaProbeResult run_cuda_probe(const std::optional<std::string>& library, const StageFn& stage, bool read_free_memory) {
     CudaProbeResult r;
     const std::string lib = library.value_or("libcuda.so.1");
     stage("dlopen");
@@ -222,7 +231,7 @@ CudaProbeResult run_cuda_probe(const std::optional<std::string>& library, const 
         if (bus_id(bus, sizeof bus - 1, dev) == 0) d.pci_bus_id = bus;
         r.devices.push_back(std::move(d));
     }
-    if (!r.devices.empty()) add_nvml(r, stage);
+    if (!r.devices.empty() && read_free_memory) add_nvml(r, stage);
     return r;
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "common/reasons.h"
 #include "platform/probe_results.h"
 
 namespace tsuku::platform {
@@ -14,7 +15,15 @@ namespace tsuku::platform {
 // The CUresult codes detection decides on (cuda.h); kCudaCodes in cuda_probe.cpp names these and the others.
 enum class CudaError : int { stub_library = 34, requires_newer_driver = 36, no_device = 100 };
 
-CudaProbeResult run_cuda_probe(const std::optional<std::string>& library, const StageFn& stage);
+// `read_free_memory`: also load NVML for each device's free memory (detection); the server's pre-check only needs
+// to know that a device exists before ggml-cuda loads, and skips it.
+CudaProbeResult run_cuda_probe(const std::optional<std::string>& library, const StageFn& stage,
+                               bool read_free_memory = true);
+
+// The reason a driver API error means, for detection's verdict and the server's pre-check alike: the stub
+// (library_missing: it is not a driver), a driver older than the call (driver_too_old), no device (no_device);
+// std::nullopt for any other code (the caller's failure: a probe failure, an initialisation failure).
+std::optional<Reason> cuda_error_reason(int code);
 
 // Names and meanings of the CUresult codes detection cares about, for when the driver cannot describe its own
 // error (the toolkit's stub answers CUDA_ERROR_STUB_LIBRARY even to cuGetErrorString).

@@ -153,16 +153,14 @@ Reasons cuda_probe_reasons(const BackendRequirements& req, const ProbeOutcome& p
     const auto* cuda = probe.ok() ? &*probe.cuda : nullptr;
     if (probe.completed() && probe.api_error()) {
         const ProbeError& e = *probe.api_error();
-        const auto code = static_cast<CudaError>(e.code.value_or(0));
+        const int code = e.code.value_or(0);
         const std::string said = e.stage + ": " + e.code_name + ": " + e.message;
-        if (code == CudaError::stub_library) {
-            add(runtime, Reason::library_missing,
-                probe.cuda->library + " is the CUDA toolkit's stub, not the NVIDIA driver's libcuda.so.1 (" + said +
-                    ")");
-        } else if (code == CudaError::requires_newer_driver) {
-            add(runtime, Reason::driver_too_old, said);
-        } else if (code == CudaError::no_device) {
-            add(runtime, Reason::no_device, said);
+        if (const auto reason = cuda_error_reason(code)) {
+            add(runtime, *reason,
+                code == static_cast<int>(CudaError::stub_library)
+                    ? probe.cuda->library + " is the CUDA toolkit's stub, not the NVIDIA driver's libcuda.so.1 (" +
+                          said + ")"
+                    : said);
         } else {
             probe_failure(probe, runtime);
         }

@@ -11,6 +11,7 @@
 #include "common/text.h"
 #include "ggml-backend.h"
 #include "ggml.h"
+#include "platform/cuda_probe.h"
 #include "platform/ld_cache.h"
 #include "platform/library_locator.h"
 #include "platform/vulkan_probe.h"
@@ -165,6 +166,35 @@ std::optional<BackendCheck> precheck_vulkan(const BackendCheckOptions& o, std::v
     return std::nullopt;
 }
 
+// CUDA: the driver API (libcuda.so.1) says whether a device is visible before ggml-cuda loads. Loading ggml-cuda
+// maps and initialises cuBLAS and the CUDA runtime (hundreds of MB, half a second) only to learn from
+// cudaGetDeviceCount that there is nothing to run on: every failed cuda start paid that before the fallback.
+// The driver stays loaded: ggml-cuda's cuInit is then free.
+std::optional<BackendCheck> precheck_cuda() {
+    const auto cu = platform::run_cuda_probe(
+        std::nullopt, [](std::string_view) {}, /*read_free_memory=*/false);
+    if (cu.error) {
+        const auto& e = *cu.error;
+        if (e.stage == "dlopen") {
+            return fail(Reason::library_missing, "the NVIDIA driver's libcuda.so.1 does not load: " + e.message);
+        }
+        if (!e.code) return fail(Reason::library_missing, e.message);  // dlsym: not a driver library
+        const std::string said = e.stage + ": " + e.code_name + ": " + e.message;
+        const auto reason = platform::cuda_error_reason(*e.code);
+        if (reason == Reason::library_missing) {
+            return fail(*reason, cu.library + " is the CUDA toolkit's stub, not the NVIDIA driver (" + said + ")");
+        }
+        return fail(reason.value_or(Reason::init_failed), said);
+    }
+    if (cu.devices.empty()) {
+        const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+        return fail(Reason::no_device,
+                    "cuInit succeeded but the driver reports no device" +
+                        (visible ? std::string(" (CUDA_VISIBLE_DEVICES=") + visible + " hides the others)" : ""));
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 bool is_software_device_name(const std::string& description) {
@@ -177,6 +207,9 @@ BackendCheck check_backend(const BackendCheckOptions& o) {
     std::vector<DeviceInfo> vulkan_rejected;
     if (o.backend == Backend::vulkan) {
         if (auto early = precheck_vulkan(o, vulkan_rejected)) return *early;
+    }
+    if (o.backend == Backend::cuda) {
+        if (auto early = precheck_cuda()) return *early;
     }
     load_backends_once(o.library_dir);
     ggml_backend_reg_t reg = ggml_backend_reg_by_name(registry_name(o.backend).c_str());

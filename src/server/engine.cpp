@@ -210,6 +210,8 @@ GenerationOutput Engine::generate(const GenerationInput& in, const std::function
 
     const auto t0 = Clock::now();
     out.cached_tokens = static_cast<int>(evaluate_prompt(tokens, cancelled, out));
+    // llama_decode may return before a GPU has finished the batch: the timer stops when the device has.
+    llama_synchronize(ctx_.get());
     out.prompt_ms = ms_since(t0);
     if (cached_.size() != tokens.size()) {  // cancelled between prompt batches
         out.stop = StopReason::cancelled;
@@ -225,12 +227,17 @@ GenerationOutput Engine::generate(const GenerationInput& in, const std::function
             out.stop = StopReason::cancelled;
             break;
         }
+        // The sampler's own cost, apart from the device's: wait for the last decode before its timer starts.
+        llama_synchronize(ctx_.get());
+        const auto ts = Clock::now();
         llama_token tok = sampler.sample(ctx_.get());
-        if (llama_vocab_is_eog(vocab, tok)) {
+        const bool end = llama_vocab_is_eog(vocab, tok);
+        if (!end) sampler.accept(tok);
+        out.sampling_ms += ms_since(ts);
+        if (end) {
             out.stop = StopReason::end_turn;
             break;
         }
-        sampler.accept(tok);
         const int32_t n = llama_token_to_piece(vocab, tok, piece, sizeof piece, 0, keep_special.count(tok) > 0);
         const size_t before = raw.size();
         if (n > 0) raw.append(piece, static_cast<size_t>(n));
@@ -248,6 +255,7 @@ GenerationOutput Engine::generate(const GenerationInput& in, const std::function
         }
         decode(&tok, 1);
     }
+    llama_synchronize(ctx_.get());
     out.generation_ms = ms_since(t1);
     out.text = sanitize_utf8(raw);
     // The cache holds the whole prompt (and the reply): the prefix's state can be saved from it.

@@ -59,6 +59,7 @@ struct GenerationOutput {
     int output_tokens = 0;
     double prompt_ms = 0;
     double generation_ms = 0;
+    double sampling_ms = 0;  // of generation_ms, in the sampler (each decode finished first: not the device's time)
 };
 
 // Saved prompt states (prompt_cache.h), consulted when the context holds less of a prompt than a saved state would.

@@ -194,6 +194,7 @@ void fill_final(Message& m, const GenerationOutput& out, const ParsedReply& pars
     m.mutable_usage()->set_restored_input_tokens(out.restored_tokens);
     m.mutable_timing()->set_prompt_ms(out.prompt_ms);
     m.mutable_timing()->set_generation_ms(out.generation_ms);
+    m.mutable_timing()->set_sampling_ms(out.sampling_ms);
 }
 
 }  // namespace

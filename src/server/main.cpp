@@ -22,6 +22,7 @@
 #include "install/sha256.h"
 #include "llama.h"
 #include "server/backend_check.h"
+#include "server/mapped_libraries.h"
 #include "server/serve.h"
 #include "server/variant.h"
 
@@ -67,6 +68,7 @@ nlohmann::json version_json(bool allow_software) {
         j["reason"] = std::string(reason_code(check.reason));
         j["detail"] = check.detail;
     }
+    j["mapped_libraries"] = server::mapped_libraries();  // after the check: what it loaded
     return j;
 }
 

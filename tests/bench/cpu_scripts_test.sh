@@ -8,7 +8,8 @@ build=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
 export TSUKU_BENCH_BUILD=$build TSUKU_BENCH_SHAPES=tiny TSUKU_BENCH_GEN=8
 # rows NUMBERS RUNNER...: every runner has a "tiny" row of NUMBERS numbers, the first two (prompt and generation
-# tokens/s) above zero; a third (the ratio to the first runner) is 1.00 for the first runner itself.
+# tokens/s) above zero; of three, the third (the ratio to the first runner) is 1.00 for the first runner itself; of
+# four (tokens.sh), the third is the pure decode limit, above zero, and the fourth gen/limit, computed from them.
 rows() {
   python3 -c '
 import sys
@@ -22,12 +23,16 @@ for r in runners:
     assert model == "tiny" and values[0] > 0 and values[1] > 0, (r, model, values)
 if numbers == 3:
     assert rows[runners[0]][1][2] == 1.0, rows[runners[0]]
+if numbers == 4:
+    for r in runners:
+        gen, limit, ratio = rows[r][1][1:]
+        assert limit > 0 and abs(ratio - round(gen / limit, 2)) <= 0.011, (r, rows[r])
 print("rows:", ", ".join(runners), "ok")
 ' "$@"
 }
 out=$("$root/bench/tokens.sh" 1)
 echo "$out"
-rows 2 bare server <<< "$out"
+rows 4 bare server <<< "$out"
 out=$("$root/bench/pinned.sh" 0)
 echo "$out"
 rows 3 "bare (1 thread)" "server (own rule)" "server ($(nproc --all) threads)" <<< "$out"

@@ -11,11 +11,16 @@ out=$("$root/bench/peer.sh" --build "$build" --model "$model" --runs 1 --gen-tok
 echo "$out"
 grep -q "ratio server/bare" <<< "$out"
 grep -q "ratio server/peer" <<< "$out"
+grep -q "ratio server/limit" <<< "$out"
+grep -q "sampling ms/token: server" <<< "$out"
 tail -1 <<< "$out" | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
 for runner in ("server", "bare", "peer"):
     assert j[runner]["prompt_tps"] > 0 and j[runner]["gen_tps"] > 0, runner
+assert j["bare"]["decode_tps"] > 0 and j["bare"]["sample_ms_per_token"] > 0, j["bare"]
+assert j["server"]["server_sample_ms_per_token"] > 0, j["server"]
+assert j["ratios"]["gen"]["server_over_limit"] > 0, j["ratios"]
 assert j["server"]["prompt_tokens"] == j["bare"]["prompt_tokens"] == j["peer"]["prompt_tokens"], j
 for phase in ("prompt", "gen"):
     for ratio in ("server_over_bare", "server_over_peer"):

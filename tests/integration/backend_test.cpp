@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/exit_codes.h"
@@ -73,20 +74,108 @@ TEST(CudaVariant, NoDriverExits78NamingLibcuda) {
     EXPECT_NE(run.outcome.failed->detail.find("libcuda.so.1"), std::string::npos) << run.outcome.failed->detail;
 }
 
-TEST(CudaVariant, StubDriverExits78WithTheDriversOwnWords) {
+namespace {
+
+// What the cuda variant's own report says it mapped after its backend check, with `env`.
+nlohmann::json cuda_version_report(const std::map<std::string, std::string>& env) {
+    const auto r = tsuku::test::run_command({tsuku::test::kServerCuda, "version", "--json"}, env);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+}
+
+// The pre-check decided before ggml-cuda loaded: neither it nor the CUDA runtime libraries it needs were mapped.
+void expect_no_cuda_runtime_mapped(const nlohmann::json& report) {
+    const auto& mapped = report["mapped_libraries"];
+    ASSERT_TRUE(mapped.is_array()) << report.dump();
+    EXPECT_FALSE(mapped.empty()) << "the report lists the mapped libraries";
+    for (const auto& lib : mapped) {
+        const std::string name = lib;
+        for (const char* runtime : {"libggml-cuda", "libcublas", "libcudart"}) {
+            EXPECT_EQ(name.rfind(runtime, 0), std::string::npos) << name << " was mapped: " << report.dump();
+        }
+    }
+}
+
+}  // namespace
+
+TEST(CudaVariant, StubDriverExits78BeforeGgmlCudaLoads) {
     if (std::string(tsuku::test::kCudaStub).empty()) {
         GTEST_SKIP() << "the CUDA toolkit's stubs/libcuda.so is not installed on this machine";
     }
     ServerHarness server(tsuku::test::kServerCuda);
-    // NVIDIA's stub exposed as libcuda.so.1: it loads, and cuInit says why it cannot work.
+    // NVIDIA's stub exposed as libcuda.so.1: it loads, and cuInit says it is a stub (CUDA_ERROR_STUB_LIBRARY). Like
+    // detection, the variant calls that a missing driver library.
     fs::create_symlink(tsuku::test::kCudaStub, server.dir() / "libcuda.so.1");
-    auto run = server.start(tsuku::test::kTinyModel, {}, {{"LD_LIBRARY_PATH", server.dir().path().string()}});
-    ASSERT_TRUE(run.outcome.failed) << run.log;
-    EXPECT_TRUE(run.outcome.failed->reason == "no_device" || run.outcome.failed->reason == "init_failed")
-        << run.outcome.failed->reason;
-    expect_backend_unavailable(run, server, "cuda", run.outcome.failed->reason);
-    EXPECT_NE(run.outcome.failed->detail.find("stub"), std::string::npos)
-        << "the driver's own text: " << run.outcome.failed->detail;
+    const std::map<std::string, std::string> env{{"LD_LIBRARY_PATH", server.dir().path().string()}};
+    auto run = server.start(tsuku::test::kTinyModel, {}, env);
+    expect_backend_unavailable(run, server, "cuda", "library_missing");
+    EXPECT_NE(run.outcome.failed->detail.find("CUDA_ERROR_STUB_LIBRARY"), std::string::npos)
+        << run.outcome.failed->detail;
+    EXPECT_NE(run.outcome.failed->detail.find("stub"), std::string::npos) << run.outcome.failed->detail;
+
+    const auto report = cuda_version_report(env);
+    EXPECT_EQ(report["reason"], "library_missing") << report.dump();
+    expect_no_cuda_runtime_mapped(report);
+    EXPECT_NE(std::find(report["mapped_libraries"].begin(), report["mapped_libraries"].end(), "libcuda.so.1"),
+              report["mapped_libraries"].end())
+        << "the stub itself was loaded: " << report.dump();
+}
+
+// A driver that initialises but shows no device: what CUDA_VISIBLE_DEVICES=-1 does on a real NVIDIA machine (the
+// fallback the GPU benchmark times). The stand-in driver is tests/support/fake_libcuda.cpp.
+TEST(CudaVariant, DriverWithoutAVisibleDeviceExits78NoDeviceBeforeGgmlCudaLoads) {
+    ServerHarness server(tsuku::test::kServerCuda);
+    const std::map<std::string, std::string> env{{"LD_LIBRARY_PATH", tsuku::test::kFakeCudaDir},
+                                                 {"CUDA_VISIBLE_DEVICES", "-1"}};
+    auto run = server.start(tsuku::test::kTinyModel, {}, env);
+    expect_backend_unavailable(run, server, "cuda", "no_device");
+    EXPECT_NE(run.outcome.failed->detail.find("reports no device"), std::string::npos) << run.outcome.failed->detail;
+    EXPECT_NE(run.outcome.failed->detail.find("CUDA_VISIBLE_DEVICES=-1"), std::string::npos)
+        << "the setting that hides the devices is named: " << run.outcome.failed->detail;
+
+    const auto report = cuda_version_report(env);
+    EXPECT_EQ(report["reason"], "no_device") << report.dump();
+    expect_no_cuda_runtime_mapped(report);
+}
+
+TEST(CudaVariant, DriverRefusingCuInitExits78WithTheCodesName) {
+    struct Case {
+        const char* code;
+        const char* reason;
+        const char* name;
+    };
+    for (const Case c : {Case{"100", "no_device", "CUDA_ERROR_NO_DEVICE"},
+                         Case{"36", "driver_too_old", "CUDA_ERROR_CALL_REQUIRES_NEWER_DRIVER"},
+                         Case{"803", "init_failed", "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH"}}) {
+        SCOPED_TRACE(c.code);
+        ServerHarness server(tsuku::test::kServerCuda);
+        const std::map<std::string, std::string> env{{"LD_LIBRARY_PATH", tsuku::test::kFakeCudaDir},
+                                                     {"TSUKU_FAKE_CUDA_INIT", c.code}};
+        auto run = server.start(tsuku::test::kTinyModel, {}, env);
+        expect_backend_unavailable(run, server, "cuda", c.reason);
+        EXPECT_NE(run.outcome.failed->detail.find(std::string("cuInit: ") + c.name), std::string::npos)
+            << run.outcome.failed->detail;
+        expect_no_cuda_runtime_mapped(cuda_version_report(env));
+    }
+}
+
+// The real models' quantisation (Q4_K_M: Q4_K and Q6_K kernels) serves on every backend this machine can run: the
+// CPU and lavapipe. (The cuda variant's kernels need a GPU: bench/gpu/run.sh runs the same type there.)
+TEST(Variants, ServeTheRealModelsQuantisationOnEveryBackendHere) {
+    for (const char* variant : {tsuku::test::kServerCpu, tsuku::test::kServerVulkan}) {
+        SCOPED_TRACE(variant);
+        ServerHarness server(variant);
+        auto run = server.start(tsuku::test::kKQuantModel, {}, {{"TSUKU_LLM_ALLOW_SOFTWARE_DEVICES", "1"}});
+        ASSERT_EQ(run.outcome.kind, StartOutcome::Kind::ready) << run.log;
+        auto stub = tsuku::test::stub_for(server.socket());
+        v1::CompletionResponse resp;
+        auto s = tsuku::test::call_complete(*stub, tsuku::test::user_request("Say something", 8), &resp);
+        ASSERT_TRUE(s.ok()) << s.error_message();
+        EXPECT_GT(resp.usage().output_tokens(), 0);
+        EXPECT_GT(resp.timing().generation_ms(), 0);
+        EXPECT_GE(resp.timing().sampling_ms(), 0);
+        EXPECT_LE(resp.timing().sampling_ms(), resp.timing().generation_ms()) << "sampling is part of generation";
+    }
 }
 
 TEST(Variants, VersionJsonReportsBackendAndDevices) {

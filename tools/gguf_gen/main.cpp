@@ -39,14 +39,34 @@ using GgmlPtr = std::unique_ptr<ggml_context, GgmlDeleter>;
 
 struct WeightType {
     const char* name;
-    ggml_type type;
+    ggml_type type;      // of every weight matrix; for a mix, of those the mix does not pick otherwise
     uint32_t file_type;  // llama_ftype: general.file_type
+    bool q4_k_m_mix;     // the types of llama.cpp's Q4_K_M (q4_k_m_type)
 };
 constexpr WeightType kWeightTypes[] = {
-    {"f16", GGML_TYPE_F16, 1},
-    {"q8_0", GGML_TYPE_Q8_0, 7},
-    {"q4_0", GGML_TYPE_Q4_0, 2},
+    {"f16", GGML_TYPE_F16, 1, false},
+    {"q8_0", GGML_TYPE_Q8_0, 7, false},
+    {"q4_0", GGML_TYPE_Q4_0, 2, false},
+    {"q4_k_m", GGML_TYPE_Q4_K, 15, true},  // what the real models are published in
 };
+
+// The weight matrices whose type llama.cpp's Q4_K_M mix chooses apart.
+enum class Role { embeddings, attn_v, ffn_down, other };
+
+// llama.cpp's Q4_K_M (src/llama-quant.cpp, llama_tensor_get_type) for a qwen2 model without output.weight: the
+// embeddings take the output's type (Q6_K), attn_v and ffn_down take Q6_K in the layers use_more_bits picks (the first
+// and last eighth, and every third between), everything else Q4_K. K-quants pack rows of 256: a row length that is not
+// a multiple falls back as llama.cpp does (embeddings Q8_0; Q4_K to Q5_0, Q6_K to Q8_0), as in Qwen2.5 0.5B whose
+// 896-wide rows put most of it in Q5_0. tests/model/gguf_gen_test.cpp checks this against llama_model_quantize.
+ggml_type q4_k_m_type(Role role, uint32_t layer, uint32_t n_layer, int64_t n_per_row) {
+    const bool whole_blocks = n_per_row % ggml_blck_size(GGML_TYPE_Q4_K) == 0;
+    if (role == Role::embeddings) return whole_blocks ? GGML_TYPE_Q6_K : GGML_TYPE_Q8_0;
+    const auto i = static_cast<int64_t>(layer), n = static_cast<int64_t>(n_layer);
+    const bool more_bits = i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+    const bool six = (role == Role::attn_v || role == Role::ffn_down) && more_bits;
+    if (whole_blocks) return six ? GGML_TYPE_Q6_K : GGML_TYPE_Q4_K;
+    return six ? GGML_TYPE_Q8_0 : GGML_TYPE_Q5_0;
+}
 
 // splitmix64: tiny, fast and good enough for noise weights; seeded per (seed, tensor, chunk) so the output
 // is the same whatever the thread count.
@@ -77,28 +97,35 @@ struct TensorPlan {
     enum class Fill { random, ones, zeros } fill;
 };
 
-std::vector<TensorPlan> plan_tensors(const ModelShape& s, int64_t n_vocab, ggml_type wtype) {
+std::vector<TensorPlan> plan_tensors(const ModelShape& s, int64_t n_vocab, const WeightType& wt) {
     const int64_t head_dim = s.n_embd / s.n_head;
     const int64_t n_embd_kv = head_dim * s.n_head_kv;
     std::vector<TensorPlan> t;
     using F = TensorPlan::Fill;
+    uint32_t layer = 0;
+    const auto weight = [&](Role role, int64_t n_per_row) {
+        return wt.q4_k_m_mix ? q4_k_m_type(role, layer, s.n_layer, n_per_row) : wt.type;
+    };
+    const auto matrix = [&](Role role, const std::string& name, int64_t n_per_row, int64_t n_rows) {
+        t.push_back({name, n_per_row, n_rows, weight(role, n_per_row), F::random});
+    };
     // Output is tied to token_embd (as in Qwen2.5 0.5B/1.5B/3B): llama.cpp reuses it when output.weight is absent.
-    t.push_back({"token_embd.weight", s.n_embd, n_vocab, wtype, F::random});
+    matrix(Role::embeddings, "token_embd.weight", s.n_embd, n_vocab);
     t.push_back({"output_norm.weight", s.n_embd, 1, GGML_TYPE_F32, F::ones});
-    for (uint32_t i = 0; i < s.n_layer; ++i) {
-        const std::string p = "blk." + std::to_string(i) + ".";
+    for (; layer < s.n_layer; ++layer) {
+        const std::string p = "blk." + std::to_string(layer) + ".";
         t.push_back({p + "attn_norm.weight", s.n_embd, 1, GGML_TYPE_F32, F::ones});
-        t.push_back({p + "attn_q.weight", s.n_embd, s.n_embd, wtype, F::random});
+        matrix(Role::other, p + "attn_q.weight", s.n_embd, s.n_embd);
         t.push_back({p + "attn_q.bias", s.n_embd, 1, GGML_TYPE_F32, F::zeros});
-        t.push_back({p + "attn_k.weight", s.n_embd, n_embd_kv, wtype, F::random});
+        matrix(Role::other, p + "attn_k.weight", s.n_embd, n_embd_kv);
         t.push_back({p + "attn_k.bias", n_embd_kv, 1, GGML_TYPE_F32, F::zeros});
-        t.push_back({p + "attn_v.weight", s.n_embd, n_embd_kv, wtype, F::random});
+        matrix(Role::attn_v, p + "attn_v.weight", s.n_embd, n_embd_kv);
         t.push_back({p + "attn_v.bias", n_embd_kv, 1, GGML_TYPE_F32, F::zeros});
-        t.push_back({p + "attn_output.weight", s.n_embd, s.n_embd, wtype, F::random});
+        matrix(Role::other, p + "attn_output.weight", s.n_embd, s.n_embd);
         t.push_back({p + "ffn_norm.weight", s.n_embd, 1, GGML_TYPE_F32, F::ones});
-        t.push_back({p + "ffn_gate.weight", s.n_embd, s.n_ff, wtype, F::random});
-        t.push_back({p + "ffn_up.weight", s.n_embd, s.n_ff, wtype, F::random});
-        t.push_back({p + "ffn_down.weight", s.n_ff, s.n_embd, wtype, F::random});
+        matrix(Role::other, p + "ffn_gate.weight", s.n_embd, s.n_ff);
+        matrix(Role::other, p + "ffn_up.weight", s.n_embd, s.n_ff);
+        matrix(Role::ffn_down, p + "ffn_down.weight", s.n_ff, s.n_embd);
     }
     return t;
 }
@@ -172,7 +199,7 @@ void generate(const fs::path& vocab_path, const fs::path& template_path, const M
         gguf_set_val_str(ctx.get(), "tokenizer.chat_template", tmpl.c_str());
     }
 
-    const auto plan = plan_tensors(shape, n_vocab, wt.type);
+    const auto plan = plan_tensors(shape, n_vocab, wt);
     ggml_init_params gp{ggml_tensor_overhead() * (plan.size() + 1), nullptr, /*no_alloc=*/true};
     GgmlPtr meta(ggml_init(gp));
     for (const auto& p : plan) {
