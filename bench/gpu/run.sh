@@ -121,6 +121,9 @@ first=$(model_of "$(echo "$shapes" | awk '{print $1}')")
   --no-fallback --no-software > "$out/start.json" 2> "$out/start.err" || log "start-bench failed"
 CUDA_VISIBLE_DEVICES=-1 "$p/bin/start-bench" --variants "$p/variants" --model "$first" --runs 3 --backends cuda \
   --failing cuda --no-software > "$out/fallback.json" 2> "$out/fallback.err" || log "fallback bench failed"
+# The variant's own report of that refusal: the reason, and the libraries its check mapped (never cuBLAS).
+CUDA_VISIBLE_DEVICES=-1 "$p/variants/cuda/tsuku-llm" version --json > "$out/cuda-hidden.json" \
+  2> "$out/cuda-hidden.err" || log "the cuda variant's report failed"
 
 # --- 5. tokens/s: cuda, vulkan, cpu on each shape (the slowest last, so a spent budget costs the least) ---------
 : > "$out/rows.jsonl"
@@ -162,6 +165,7 @@ def load(f):
         return None
 rows = [json.loads(l) for l in open(os.path.join(out, "rows.jsonl")) if l.strip()]
 detect, start, fallback = load("detect.json"), load("start.json"), load("fallback.json")
+hidden = load("cuda-hidden.json")
 MiB = 1 << 20
 print(f"tsuku-llm on {name} (sm_{arch}, driver {driver}, {total_mib:.0f} MiB), {threads} CPU threads, "
       f"synthetic Qwen2.5 shapes {qtype}, {elapsed}s")
@@ -174,6 +178,35 @@ gate = {}  # shape -> backend -> server tg
 checks = []
 def check(what, ok, detail):
     checks.append({"check": what, "ok": ok, "detail": detail})
+for r in rows:
+    if "skipped" in r:
+        print(f"{r['shape']:6} {r['backend']:7} skipped: {r['skipped']}")
+        continue
+    s, b = r.get("server"), r.get("bare")
+    if not s or not b:
+        print(f"{r['shape']:6} {r['backend']:7} failed (see server-tokens.err / bare.err)")
+        continue
+    dev = ", ".join(d["description"] for d in s.get("devices", [])) or "-"
+    r["ratios"] = {"pp": s["prompt_tps"] / b["prompt_tps"] if b["prompt_tps"] else 0,
+                   "tg": s["gen_tps"] / b["decode_tps"] if b["decode_tps"] else 0}
+    print(f"{r['shape']:6} {r['backend']:7} {s['prompt_tps']:9.1f} {b['prompt_tps']:9.1f} {r['ratios']['pp']:5.2f} "
+          f"{s['gen_tps']:8.1f} {b['decode_tps']:8.1f} {r['ratios']['tg']:5.2f} "
+          f"{s['server_sample_ms_per_token']:7.3f}  {dev[:40]}")
+    gate.setdefault(r["shape"], {})[r["backend"]] = s["gen_tps"]
+    if r["backend"] != "cpu":
+        for k, target in GPU_TARGETS.items():
+            check(f"{r['shape']} {r['backend']} {k} server/limit >= {target}", r["ratios"][k] >= target,
+                  f"{r['ratios'][k]:.2f}")
+# The design review's gate: Vulkan within 15 % of CUDA on generation, shape by shape (the manifest's prefer order
+# follows it: CUDA first where Vulkan is not within 15 %).
+decision = {}
+for shape, by in gate.items():
+    if by.get("cuda") and by.get("vulkan"):
+        v = by["vulkan"] / by["cuda"]
+        decision[shape] = {"vulkan_over_cuda": v, "within_15_percent": v >= 0.85,
+                           "faster": "vulkan" if v > 1 else "cuda"}
+        print(f"decision gate {shape}: vulkan/cuda generation {v:.2f} -> "
+              f"{'within' if v >= 0.85 else 'NOT within'} 15 %; faster: {decision[shape]['faster']}")
 if detect:
     by = {v.get("name"): v for v in detect.get("backends", [])}
     check("detection chain", bool(detect.get("chain")), " -> ".join(detect.get("chain", [])))
@@ -208,6 +241,10 @@ if fallback:
     check("fallback overhead < 300 ms", f.get("overhead_ms", 1e9) < 300,
           f"{f.get('overhead_ms', float('nan')):.0f} ms (chain {f.get('chain_ms', {}).get('median', 0):.0f}, "
           f"cpu direct {f.get('direct_ms', {}).get('median', 0):.0f})")
+if hidden:
+    mapped = [m for m in hidden.get("mapped_libraries", []) if m.startswith(("libcublas", "libcudart", "libggml-cuda"))]
+    check("cuda without a visible device decides before ggml-cuda loads", not hidden.get("available") and not mapped,
+          f"{hidden.get('reason')}; CUDA runtime mapped: {', '.join(mapped) or 'none'}")
 print("checks:")
 for c in checks:
     print(f"  {'ok  ' if c['ok'] else 'FAIL'} {c['check']}: {c['detail']}")

@@ -18,6 +18,7 @@ grep -Eq '^tiny +cpu +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+' <<< "$table"
 grep -Eq '^tiny +cuda +skipped' <<< "$table"
 grep -q 'ok   start-up cpu' <<< "$table"
 grep -q 'ok   cuda without a visible device exits 78' <<< "$table"
+grep -q 'ok   cuda without a visible device decides before ggml-cuda loads' <<< "$table"
 python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$tmp/out/gpu.json"
 
 p=$tmp/work/payload

@@ -88,6 +88,8 @@ TEST_F(CudaRuntimeCli, DriverWithoutToolkitInstallsTheComponentAndLoadsIt) {
     }
     EXPECT_EQ(run.err.find("calling init: " + std::string(kToolkit)), std::string::npos);
     EXPECT_EQ(run.err.find("calling init: /usr/local/cuda/"), std::string::npos);
+    EXPECT_NE(run.err.find("the CUDA runtime loaded but reports no devices"), std::string::npos)
+        << "past the pre-check, the runtime's own refusal";
 
     // Verified once, remembered: the second install hashes nothing and says so.
     const auto again = tsuku::test::run_command(without_toolkit(install, hidden), env);

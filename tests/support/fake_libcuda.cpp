@@ -2,8 +2,8 @@
 // driver that loads and initialises but shows no device (CUDA_VISIBLE_DEVICES=-1, a container without the GPU passed
 // through), one that refuses cuInit with a chosen code, or one that shows a device and so lets the cuda variant go
 // on to load ggml-cuda and the CUDA runtime (which then fails: this library has nothing behind the entry points the
-// CUDA pre-check looks up, platform/cuda_probe.cpp). It never exports cuGetErrorName/String: the pre-check's own
-// names for the codes are then used.
+// CUDA pre-check looks up, platform/cuda_probe.cpp, and the few that libggml-cuda.so imports, which refuse). It has
+// no cuGetErrorName, and its cuGetErrorString describes nothing: the pre-check's own names for the codes are used.
 //   TSUKU_FAKE_CUDA_INIT      the CUresult cuInit returns (default 0: success)
 //   TSUKU_FAKE_CUDA_DEVICES   the device count after a successful cuInit (default 0)
 #include <cstddef>
@@ -17,6 +17,7 @@ int env_int(const char* name) {
 }
 constexpr int kNotInitialized = 3;
 constexpr int kInvalidDevice = 101;
+constexpr int kNotSupported = 801;
 constexpr int kAttrCcMajor = 75;
 constexpr int kAttrCcMinor = 76;
 bool initialised = false;
@@ -65,3 +66,14 @@ FAKE_CUDA_API int cuDeviceGetPCIBusId(char* bus, int len, int device) {
     std::strncpy(bus, "0000:01:00.0", static_cast<size_t>(len) - 1);
     return 0;
 }
+
+// What libggml-cuda.so imports from the driver (virtual memory management), so that it loads: all refuse.
+FAKE_CUDA_API int cuGetErrorString(...) { return kNotSupported; }
+FAKE_CUDA_API int cuMemAddressFree(...) { return kNotSupported; }
+FAKE_CUDA_API int cuMemAddressReserve(...) { return kNotSupported; }
+FAKE_CUDA_API int cuMemCreate(...) { return kNotSupported; }
+FAKE_CUDA_API int cuMemGetAllocationGranularity(...) { return kNotSupported; }
+FAKE_CUDA_API int cuMemMap(...) { return kNotSupported; }
+FAKE_CUDA_API int cuMemRelease(...) { return kNotSupported; }
+FAKE_CUDA_API int cuMemSetAccess(...) { return kNotSupported; }
+FAKE_CUDA_API int cuMemUnmap(...) { return kNotSupported; }
