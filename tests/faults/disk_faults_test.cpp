@@ -3,6 +3,7 @@
 // and any previous install still verifies.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "faults/fault_support.h"
@@ -15,6 +16,41 @@ using namespace tsuku::test;
 namespace {
 
 constexpr uint64_t kMB = 1000 * 1000;
+
+// The cpu package as served and what it unpacks to (the variant folder's files, plus variant.json). The faults'
+// sizes are derived from these, so each stays where it is meant to strike as the package grows.
+struct CpuPackage {
+    uint64_t archive = 0;  // the .tar.zst
+    uint64_t tree = 0;     // its files, unpacked
+    uint64_t largest = 0;  // its largest file
+};
+
+CpuPackage cpu_package() {
+#if defined(__aarch64__)
+    const std::string arch = "arm64";
+#else
+    const std::string arch = "amd64";
+#endif
+    CpuPackage p;
+    p.archive =
+        fs::file_size(fs::path(kReleaseDir) / ("tsuku-llm-" TSUKU_TEST_VERSION "-linux-" + arch + "-cpu.tar.zst"));
+    for (const auto& e : fs::directory_iterator(fs::path(kServerCpu).parent_path())) {
+        if (!e.is_regular_file()) continue;
+        p.tree += e.file_size();
+        p.largest = std::max<uint64_t>(p.largest, e.file_size());
+    }
+    return p;
+}
+
+std::string tmpfs_size(uint64_t bytes) { return std::to_string(bytes / 1024) + "k"; }
+
+// A file size limit the download fits under and one file of the package does not.
+uint64_t limit_between_archive_and_largest_file() {
+    const auto p = cpu_package();
+    const uint64_t limit = p.archive + kMB;
+    EXPECT_GT(p.largest, limit) << "no file of the cpu package is bigger than the package: this fault needs one";
+    return limit;
+}
 
 class DiskFaults : public TsukuCli {
 protected:
@@ -55,7 +91,8 @@ TEST_F(DiskFaults, FullDiskDuringDownloadKeepsThePartialAndSaysWhatToFree) {
 TEST_F(DiskFaults, FullDiskDuringExtractionInstallsNothing) {
     fs::create_directories(home / "h");
     std::string why;
-    auto tmpfs = Tmpfs::mount(home / "h", "40m", why);  // the 16 MB package fits, its 49 MB of files do not
+    const auto p = cpu_package();
+    auto tmpfs = Tmpfs::mount(home / "h", tmpfs_size(p.archive + p.tree / 2), why);  // the package fits, its files not
     if (!tmpfs) GTEST_SKIP() << why;
     const auto r = tsuku({"llm", "install", "--yes", "--backend", "cpu"}, env(home / "h"));
     expect_clean_refusal(r, "No space left on device", version_dir(home / "h"));
@@ -66,7 +103,9 @@ TEST_F(DiskFaults, FullDiskDuringExtractionInstallsNothing) {
 TEST_F(DiskFaults, FullDiskDuringAReinstallKeepsThePreviousInstall) {
     fs::create_directories(home / "h");
     std::string why;
-    auto tmpfs = Tmpfs::mount(home / "h", "90m", why);  // one install fits (16 + 49 MB), a second tree does not
+    const auto p = cpu_package();
+    // One install fits (the package and its tree), a second tree beside it does not.
+    auto tmpfs = Tmpfs::mount(home / "h", tmpfs_size(p.archive + p.tree + p.tree / 2), why);
     if (!tmpfs) GTEST_SKIP() << why;
     ASSERT_EQ(tsuku({"llm", "install", "--yes", "--backend", "cpu"}, env(home / "h")).exit_code, 0);
     const auto r = tsuku({"llm", "install", "--yes", "--backend", "cpu", "--reinstall"}, env(home / "h"));
@@ -86,9 +125,9 @@ TEST_F(DiskFaults, FileSizeLimitDuringDownload) {
 }
 
 TEST_F(DiskFaults, FileSizeLimitDuringExtraction) {
-    // The package (16 MB) is under the limit; the server binary inside it (27 MB) is not.
-    const auto r =
-        run_with_file_size_limit(20 * kMB, cli({"llm", "install", "--yes", "--backend", "cpu"}), env(home.path()));
+    // The package is under the limit; the largest file inside it (the server binary) is not.
+    const auto r = run_with_file_size_limit(limit_between_archive_and_largest_file(),
+                                            cli({"llm", "install", "--yes", "--backend", "cpu"}), env(home.path()));
     expect_clean_refusal(r, "File too large", version_dir(home.path()));
     EXPECT_NE(r.err.find("while extracting"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(version_dir(home.path()) / "cpu"));
@@ -96,8 +135,9 @@ TEST_F(DiskFaults, FileSizeLimitDuringExtraction) {
 
 TEST_F(DiskFaults, FileSizeLimitDuringAReinstallKeepsThePreviousInstall) {
     ASSERT_EQ(tsuku({"llm", "install", "--yes", "--backend", "cpu"}, env(home.path())).exit_code, 0);
-    const auto r = run_with_file_size_limit(
-        20 * kMB, cli({"llm", "install", "--yes", "--backend", "cpu", "--reinstall"}), env(home.path()));
+    const auto r =
+        run_with_file_size_limit(limit_between_archive_and_largest_file(),
+                                 cli({"llm", "install", "--yes", "--backend", "cpu", "--reinstall"}), env(home.path()));
     expect_clean_refusal(r, "File too large", version_dir(home.path()));
     const auto again = tsuku({"llm", "install", "--yes", "--backend", "cpu", "--json"}, env(home.path()));
     EXPECT_EQ(again.exit_code, 0) << again.err;

@@ -57,6 +57,12 @@ TEST_F(CliTest, JsonOutputCarriesUsageAndStopReason) {
     EXPECT_LE(j["usage"]["output_tokens"].get<int>(), 5);
     EXPECT_GT(j["usage"]["input_tokens"].get<int>(), 5);
     EXPECT_TRUE(j["stop_reason"] == "max_tokens" || j["stop_reason"] == "end_turn");
+    // The server's timing, its sampling share apart (part of generation_ms).
+    const auto& t = j["timing"];
+    EXPECT_GT(t["prompt_ms"].get<double>(), 0) << t.dump();
+    EXPECT_GT(t["generation_ms"].get<double>(), 0) << t.dump();
+    EXPECT_GT(t["sampling_ms"].get<double>(), 0) << t.dump();
+    EXPECT_LE(t["sampling_ms"].get<double>(), t["generation_ms"].get<double>()) << t.dump();
 }
 
 TEST_F(CliTest, DashReadsTheDocumentFromStdin) {
