@@ -17,24 +17,25 @@ namespace {
 
 constexpr uint64_t kMB = 1000 * 1000;
 
-// The cpu package as served and what it unpacks to (the variant folder's files, plus variant.json). The faults'
-// sizes are derived from these, so each stays where it is meant to strike as the package grows.
-struct CpuPackage {
+// A variant's package as served and what it unpacks to (the variant folder's files, plus variant.json). The faults'
+// sizes are derived from these, so each stays where it is meant to strike as the packages change.
+struct Package {
     uint64_t archive = 0;  // the .tar.zst
     uint64_t tree = 0;     // its files, unpacked
     uint64_t largest = 0;  // its largest file
 };
 
-CpuPackage cpu_package() {
+Package package_of(const std::string& backend) {
 #if defined(__aarch64__)
     const std::string arch = "arm64";
 #else
     const std::string arch = "amd64";
 #endif
-    CpuPackage p;
-    p.archive =
-        fs::file_size(fs::path(kReleaseDir) / ("tsuku-llm-" TSUKU_TEST_VERSION "-linux-" + arch + "-cpu.tar.zst"));
-    for (const auto& e : fs::directory_iterator(fs::path(kServerCpu).parent_path())) {
+    Package p;
+    p.archive = fs::file_size(fs::path(kReleaseDir) /
+                              ("tsuku-llm-" TSUKU_TEST_VERSION "-linux-" + arch + "-" + backend + ".tar.zst"));
+    // build/variants/<backend>/: the folder the package is made of
+    for (const auto& e : fs::directory_iterator(fs::path(kServerCpu).parent_path().parent_path() / backend)) {
         if (!e.is_regular_file()) continue;
         p.tree += e.file_size();
         p.largest = std::max<uint64_t>(p.largest, e.file_size());
@@ -44,11 +45,16 @@ CpuPackage cpu_package() {
 
 std::string tmpfs_size(uint64_t bytes) { return std::to_string(bytes / 1024) + "k"; }
 
+// The file-size fault during extraction needs a package with a file bigger than the package itself: the vulkan
+// variant's libggml-vulkan.so (its shaders compress well). Installing vulkan here (lavapipe only) is allowed, as asked.
+const std::string kBigFileBackend = "vulkan";
+
 // A file size limit the download fits under and one file of the package does not.
 uint64_t limit_between_archive_and_largest_file() {
-    const auto p = cpu_package();
+    const auto p = package_of(kBigFileBackend);
     const uint64_t limit = p.archive + kMB;
-    EXPECT_GT(p.largest, limit) << "no file of the cpu package is bigger than the package: this fault needs one";
+    EXPECT_GT(p.largest, limit) << "no file of the " << kBigFileBackend
+                                << " package is bigger than the package: this fault needs one";
     return limit;
 }
 
@@ -91,7 +97,7 @@ TEST_F(DiskFaults, FullDiskDuringDownloadKeepsThePartialAndSaysWhatToFree) {
 TEST_F(DiskFaults, FullDiskDuringExtractionInstallsNothing) {
     fs::create_directories(home / "h");
     std::string why;
-    const auto p = cpu_package();
+    const auto p = package_of("cpu");
     auto tmpfs = Tmpfs::mount(home / "h", tmpfs_size(p.archive + p.tree / 2), why);  // the package fits, its files not
     if (!tmpfs) GTEST_SKIP() << why;
     const auto r = tsuku({"llm", "install", "--yes", "--backend", "cpu"}, env(home / "h"));
@@ -103,7 +109,7 @@ TEST_F(DiskFaults, FullDiskDuringExtractionInstallsNothing) {
 TEST_F(DiskFaults, FullDiskDuringAReinstallKeepsThePreviousInstall) {
     fs::create_directories(home / "h");
     std::string why;
-    const auto p = cpu_package();
+    const auto p = package_of("cpu");
     // One install fits (the package and its tree), a second tree beside it does not.
     auto tmpfs = Tmpfs::mount(home / "h", tmpfs_size(p.archive + p.tree + p.tree / 2), why);
     if (!tmpfs) GTEST_SKIP() << why;
@@ -125,21 +131,22 @@ TEST_F(DiskFaults, FileSizeLimitDuringDownload) {
 }
 
 TEST_F(DiskFaults, FileSizeLimitDuringExtraction) {
-    // The package is under the limit; the largest file inside it (the server binary) is not.
-    const auto r = run_with_file_size_limit(limit_between_archive_and_largest_file(),
-                                            cli({"llm", "install", "--yes", "--backend", "cpu"}), env(home.path()));
+    // The package is under the limit; the largest file inside it is not.
+    const auto r =
+        run_with_file_size_limit(limit_between_archive_and_largest_file(),
+                                 cli({"llm", "install", "--yes", "--backend", kBigFileBackend}), env(home.path()));
     expect_clean_refusal(r, "File too large", version_dir(home.path()));
     EXPECT_NE(r.err.find("while extracting"), std::string::npos) << r.err;
-    EXPECT_FALSE(fs::exists(version_dir(home.path()) / "cpu"));
+    EXPECT_FALSE(fs::exists(version_dir(home.path()) / kBigFileBackend));
 }
 
 TEST_F(DiskFaults, FileSizeLimitDuringAReinstallKeepsThePreviousInstall) {
-    ASSERT_EQ(tsuku({"llm", "install", "--yes", "--backend", "cpu"}, env(home.path())).exit_code, 0);
-    const auto r =
-        run_with_file_size_limit(limit_between_archive_and_largest_file(),
-                                 cli({"llm", "install", "--yes", "--backend", "cpu", "--reinstall"}), env(home.path()));
+    ASSERT_EQ(tsuku({"llm", "install", "--yes", "--backend", kBigFileBackend}, env(home.path())).exit_code, 0);
+    const auto r = run_with_file_size_limit(
+        limit_between_archive_and_largest_file(),
+        cli({"llm", "install", "--yes", "--backend", kBigFileBackend, "--reinstall"}), env(home.path()));
     expect_clean_refusal(r, "File too large", version_dir(home.path()));
-    const auto again = tsuku({"llm", "install", "--yes", "--backend", "cpu", "--json"}, env(home.path()));
+    const auto again = tsuku({"llm", "install", "--yes", "--backend", kBigFileBackend, "--json"}, env(home.path()));
     EXPECT_EQ(again.exit_code, 0) << again.err;
     EXPECT_FALSE(nlohmann::json::parse(again.out)["variant"]["installed_now"].get<bool>()) << again.out;
 }
