@@ -169,6 +169,14 @@ std::optional<Reason> cuda_error_reason(int code) {
     return std::nullopt;
 }
 
+std::string cuda_error_detail(const std::string& library, const ProbeError& e) {
+    const std::string said = e.stage + ": " + e.code_name + ": " + e.message;
+    if (e.code == static_cast<int>(CudaError::stub_library)) {
+        return library + " is the CUDA toolkit's stub, not the NVIDIA driver's libcuda.so.1 (" + said + ")";
+    }
+    return said;
+}
+
 CudaProbeResult run_cuda_probe(const std::optional<std::string>& library, const StageFn& stage, bool read_free_memory) {
     CudaProbeResult r;
     const std::string lib = library.value_or("libcuda.so.1");

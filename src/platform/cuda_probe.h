@@ -25,6 +25,10 @@ CudaProbeResult run_cuda_probe(const std::optional<std::string>& library, const 
 // std::nullopt for any other code (the caller's failure: a probe failure, an initialisation failure).
 std::optional<Reason> cuda_error_reason(int code);
 
+// The detail for a driver API error `e` of the library at `library`: the stage, the code's name and text, and for
+// the stub, that it is not a driver. Detection and the server's pre-check say it alike.
+std::string cuda_error_detail(const std::string& library, const ProbeError& e);
+
 // Names and meanings of the CUresult codes detection cares about, for when the driver cannot describe its own
 // error (the toolkit's stub answers CUDA_ERROR_STUB_LIBRARY even to cuGetErrorString).
 std::string cuda_error_name(int code);

@@ -153,14 +153,8 @@ Reasons cuda_probe_reasons(const BackendRequirements& req, const ProbeOutcome& p
     const auto* cuda = probe.ok() ? &*probe.cuda : nullptr;
     if (probe.completed() && probe.api_error()) {
         const ProbeError& e = *probe.api_error();
-        const int code = e.code.value_or(0);
-        const std::string said = e.stage + ": " + e.code_name + ": " + e.message;
-        if (const auto reason = cuda_error_reason(code)) {
-            add(runtime, *reason,
-                code == static_cast<int>(CudaError::stub_library)
-                    ? probe.cuda->library + " is the CUDA toolkit's stub, not the NVIDIA driver's libcuda.so.1 (" +
-                          said + ")"
-                    : said);
+        if (const auto reason = cuda_error_reason(e.code.value_or(0))) {
+            add(runtime, *reason, cuda_error_detail(probe.cuda->library, e));
         } else {
             probe_failure(probe, runtime);
         }

@@ -179,12 +179,8 @@ std::optional<BackendCheck> precheck_cuda() {
             return fail(Reason::library_missing, "the NVIDIA driver's libcuda.so.1 does not load: " + e.message);
         }
         if (!e.code) return fail(Reason::library_missing, e.message);  // dlsym: not a driver library
-        const std::string said = e.stage + ": " + e.code_name + ": " + e.message;
-        const auto reason = platform::cuda_error_reason(*e.code);
-        if (reason == Reason::library_missing) {
-            return fail(*reason, cu.library + " is the CUDA toolkit's stub, not the NVIDIA driver (" + said + ")");
-        }
-        return fail(reason.value_or(Reason::init_failed), said);
+        return fail(platform::cuda_error_reason(*e.code).value_or(Reason::init_failed),
+                    platform::cuda_error_detail(cu.library, e));
     }
     if (cu.devices.empty()) {
         const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");

@@ -8,6 +8,7 @@
 
 #include "faults/fault_support.h"
 #include "integration/cli_fixture.h"
+#include "manifest/manifest.h"
 #include "support/http_server.h"
 
 namespace fs = std::filesystem;
@@ -26,14 +27,10 @@ struct Package {
 };
 
 Package package_of(const std::string& backend) {
-#if defined(__aarch64__)
-    const std::string arch = "arm64";
-#else
-    const std::string arch = "amd64";
-#endif
     Package p;
-    p.archive = fs::file_size(fs::path(kReleaseDir) /
-                              ("tsuku-llm-" TSUKU_TEST_VERSION "-linux-" + arch + "-" + backend + ".tar.zst"));
+    p.archive =
+        fs::file_size(fs::path(kReleaseDir) / ("tsuku-llm-" TSUKU_TEST_VERSION "-" +
+                                               tsuku::manifest::current_platform() + "-" + backend + ".tar.zst"));
     // build/variants/<backend>/: the folder the package is made of
     for (const auto& e : fs::directory_iterator(fs::path(kServerCpu).parent_path().parent_path() / backend)) {
         if (!e.is_regular_file()) continue;
